@@ -1,0 +1,92 @@
+//! File and stream handling of the CLI: `-` for stdin/stdout, atomic outputs, `--force`.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use crate::codec::Info;
+use crate::container::{MediaParams, MAGIC};
+use crate::media::{Image, Media};
+use crate::{Error, Result};
+
+fn is_stdio(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// How a path is shown in messages.
+pub fn display(path: &Path) -> String {
+    if is_stdio(path) { "<stdout>".into() } else { path.display().to_string() }
+}
+
+/// Reads a whole file, or stdin for `-`.
+pub fn read_input(path: &Path) -> Result<Vec<u8>> {
+    if is_stdio(path) {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes).map_err(|e| Error::io("<stdin>", e))?;
+        Ok(bytes)
+    } else {
+        std::fs::read(path).map_err(|e| Error::io(path, e))
+    }
+}
+
+/// Reads media to encode, detecting its kind from the content.
+pub fn read_media(path: &Path) -> Result<Media> {
+    let bytes = read_input(path)?;
+    if bytes.starts_with(&MAGIC) {
+        return Err(Error::UnsupportedMedia("the input is already an .nmc file".into()).in_file(path));
+    }
+    let image = Image::from_file_bytes(&bytes).map_err(|_| {
+        Error::UnsupportedMedia("unrecognized input format (expected an image: PNG, JPEG, BMP, TIFF, WebP, PNM)".into())
+            .in_file(path)
+    })?;
+    Ok(Media::Image(image))
+}
+
+/// Refuses early when the output exists and `--force` is not given (so no work is wasted).
+pub fn check_output(path: &Path, force: bool) -> Result<()> {
+    if !is_stdio(path) && !force && path.exists() {
+        return Err(Error::InvalidArgument("output exists; pass --force to overwrite it".into()).in_file(path));
+    }
+    Ok(())
+}
+
+/// Encodes decoded media in the format OUT asks for (PNG for stdout).
+pub fn encode_media(media: &Media, path: &Path) -> Result<Vec<u8>> {
+    let Media::Image(image) = media;
+    if is_stdio(path) {
+        image.encode(::image::ImageFormat::Png)
+    } else {
+        image.encode_for_path(path).map_err(|e| e.in_file(path))
+    }
+}
+
+/// Writes the output atomically (or to stdout for `-`).
+pub fn write_output(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
+    if is_stdio(path) {
+        let mut out = std::io::stdout().lock();
+        out.write_all(bytes).and_then(|_| out.flush()).map_err(|e| Error::io("<stdout>", e))
+    } else {
+        crate::fsutil::write_atomic(path, bytes, force)
+    }
+}
+
+/// Prints `nmc info` as text.
+pub fn print_info(path: &Path, info: &Info) {
+    let h = &info.header;
+    println!("file:     {}", if is_stdio(path) { "<stdin>".into() } else { path.display().to_string() });
+    println!("format:   nmc {}.{}", h.major, h.minor);
+    match &h.params {
+        MediaParams::Image(p) => println!(
+            "media:    image {}x{}, {} channel(s), {}-bit",
+            p.width, p.height, p.channels, p.bit_depth
+        ),
+        other => println!("media:    {other:?}"),
+    }
+    println!("model:    {}{}", h.model, if info.model_embedded { " (embedded)" } else { " (not embedded)" });
+    println!("size:     {} bytes", info.file_bytes);
+    if let Some(bpp) = info.bits_per_pixel {
+        println!("rate:     {bpp:.4} bits per pixel");
+    }
+    for c in &info.chunks {
+        println!("chunk:    {} {:>10} bytes{}", c.fourcc, c.payload_bytes, if c.required { "" } else { " (optional)" });
+    }
+}

@@ -1,0 +1,106 @@
+//! The `nmc` command line: thin over the library.
+
+mod eval;
+mod io;
+mod train;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::{DecodeOptions, EncodeOptions, Media, Model, Result};
+
+/// nmc — a learned media codec.
+#[derive(Parser, Debug)]
+#[command(name = "nmc", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Compress a media file into .nmc (kind detected from the input; `-` reads stdin).
+    Encode {
+        /// Input file, or `-` for stdin.
+        input: PathBuf,
+        /// Output .nmc file, or `-` for stdout.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Quality for variable-rate models.
+        #[arg(long)]
+        quality: Option<f32>,
+        /// Model file to use instead of the embedded default.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Overwrite an existing output.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Decompress an .nmc file; the output format follows OUT's extension (`-`: PNG to stdout).
+    Decode {
+        /// Input .nmc file, or `-` for stdin.
+        input: PathBuf,
+        /// Output file, or `-` for stdout.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Model file to decode with, when the file was made with a non-embedded model.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Overwrite an existing output.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show an .nmc file's header, chunks and rate.
+    Info {
+        /// The .nmc file, or `-` for stdin.
+        file: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train a model.
+    #[command(subcommand)]
+    Train(train::TrainCommand),
+    /// Measure rate and distortion on a data set.
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Encode { input, output, quality, model, force } => {
+            io::check_output(&output, force)?;
+            let model = model.map(|p| Model::load(&p).map(Arc::new)).transpose()?;
+            let media = io::read_media(&input)?;
+            let bytes = crate::encode(&media, &EncodeOptions { quality, model }).map_err(|e| e.in_file(&input))?;
+            io::write_output(&output, &bytes, force)?;
+            let Media::Image(image) = &media;
+            let bpp = bytes.len() as f64 * 8.0 / (image.width() as f64 * image.height() as f64);
+            eprintln!("{}: {} bytes, {bpp:.4} bpp", io::display(&output), bytes.len());
+            Ok(())
+        }
+        Command::Decode { input, output, model, force } => {
+            io::check_output(&output, force)?;
+            let models = model.map(|p| Model::load(&p).map(Arc::new)).transpose()?.into_iter().collect();
+            let bytes = io::read_input(&input)?;
+            let media = crate::decode_with(&bytes, &DecodeOptions { models }).map_err(|e| e.in_file(&input))?;
+            let encoded = io::encode_media(&media, &output)?;
+            io::write_output(&output, &encoded, force)
+        }
+        Command::Info { file, json } => {
+            let bytes = io::read_input(&file)?;
+            let info = crate::inspect(&bytes).map_err(|e| e.in_file(&file))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&info).expect("info serializes"));
+            } else {
+                io::print_info(&file, &info);
+            }
+            Ok(())
+        }
+        Command::Train(command) => train::run(command),
+        Command::Eval(command) => eval::run(command),
+    }
+}

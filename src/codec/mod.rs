@@ -1,0 +1,139 @@
+//! The one codec API: [`encode`], [`decode`], [`inspect`], and the model registry.
+
+mod model;
+mod model_file;
+
+pub use model::{Model, DEFAULT_IMAGE_MODEL};
+pub use model_file::{Architecture, ModelFile, ModelMeta, TrainingRecord};
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::container::{Chunk, Container, Header, MediaParams, ModelId};
+use crate::media::Media;
+use crate::{Error, Result};
+
+/// The CPU backend used for inference and CPU training (chosen by measurement, see the README).
+pub type Cpu = burn::backend::Flex;
+
+/// What a medium's codec implements; `codec` dispatches to it by media kind.
+pub trait MediaCodec: Send + Sync {
+    /// Identity of the model this codec runs.
+    fn model_id(&self) -> ModelId;
+    /// Codes `media` into header parameters and chunks.
+    fn encode(&self, media: &Media, options: &EncodeOptions) -> Result<(MediaParams, Vec<Chunk>)>;
+    /// Reconstructs media from a parsed file.
+    fn decode(&self, header: &Header, chunks: &[Chunk]) -> Result<Media>;
+}
+
+/// Options for [`encode`].
+#[derive(Clone, Default)]
+pub struct EncodeOptions {
+    /// Rate–quality setting for variable-rate models; `None` uses the model's default.
+    pub quality: Option<f32>,
+    /// The model to use; `None` uses the embedded default for the media kind.
+    pub model: Option<Arc<Model>>,
+}
+
+/// Options for [`decode_with`].
+#[derive(Clone, Default)]
+pub struct DecodeOptions {
+    /// Models to look up by content hash, besides the embedded ones.
+    pub models: Vec<Arc<Model>>,
+}
+
+/// Encodes media into `.nmc` bytes.
+///
+/// ```no_run
+/// let image = nmc::media::Image::read("photo.png".as_ref())?;
+/// let bytes = nmc::encode(&image.into(), &nmc::EncodeOptions::default())?;
+/// let decoded = nmc::decode(&bytes)?;
+/// # Ok::<(), nmc::Error>(())
+/// ```
+pub fn encode(media: &Media, options: &EncodeOptions) -> Result<Vec<u8>> {
+    let model = match &options.model {
+        Some(model) => model.clone(),
+        None => Model::embedded(media.kind())?,
+    };
+    if model.kind() != media.kind() {
+        return Err(Error::InvalidArgument(format!(
+            "model {} codes {:?} media, the input is {:?}",
+            model.id(),
+            model.kind(),
+            media.kind()
+        )));
+    }
+    let (params, chunks) = model.codec().encode(media, options)?;
+    let mut container = Container::new(model.id(), params);
+    for chunk in chunks {
+        container.push(chunk.fourcc, chunk.required, chunk.payload);
+    }
+    container.to_bytes()
+}
+
+/// Decodes `.nmc` bytes with the embedded models.
+pub fn decode(bytes: &[u8]) -> Result<Media> {
+    decode_with(bytes, &DecodeOptions::default())
+}
+
+/// Decodes `.nmc` bytes, looking the file's model up among `options.models` and the embedded ones.
+pub fn decode_with(bytes: &[u8], options: &DecodeOptions) -> Result<Media> {
+    let container = Container::parse(bytes)?;
+    let header = &container.header;
+    let model = match options.models.iter().find(|m| m.id() == header.model) {
+        Some(model) => model.clone(),
+        None => Model::embedded_by_id(header.model).ok_or_else(|| Error::ModelNotFound(header.model.to_string()))?,
+    };
+    if model.kind() != header.params.kind() {
+        return Err(Error::Malformed(format!("model {} does not code {:?} media", model.id(), header.params.kind())));
+    }
+    model.codec().decode(header, &container.chunks)
+}
+
+/// A summary of an `.nmc` file, as shown by `nmc info`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Info {
+    /// The file header.
+    pub header: Header,
+    /// Total size in bytes.
+    pub file_bytes: usize,
+    /// Chunks in file order (the end marker excluded).
+    pub chunks: Vec<ChunkInfo>,
+    /// Bits per pixel (images) over the whole file.
+    pub bits_per_pixel: Option<f64>,
+    /// Whether an embedded model matches the file's model id.
+    pub model_embedded: bool,
+}
+
+/// One chunk as listed by [`inspect`].
+#[derive(Clone, Debug, Serialize)]
+pub struct ChunkInfo {
+    /// Chunk type.
+    pub fourcc: String,
+    /// Whether decoders must understand it.
+    pub required: bool,
+    /// Payload size in bytes.
+    pub payload_bytes: usize,
+}
+
+/// Parses and validates a file's structure without decoding its media.
+pub fn inspect(bytes: &[u8]) -> Result<Info> {
+    let container = Container::parse(bytes)?;
+    let bits_per_pixel = match container.header.params {
+        MediaParams::Image(p) => Some(bytes.len() as f64 * 8.0 / (p.width as f64 * p.height as f64)),
+        _ => None,
+    };
+    let chunks = container
+        .chunks
+        .iter()
+        .map(|c| ChunkInfo { fourcc: c.fourcc.to_string(), required: c.required, payload_bytes: c.payload.len() })
+        .collect();
+    Ok(Info {
+        model_embedded: Model::embedded_by_id(container.header.model).is_some(),
+        header: container.header,
+        file_bytes: bytes.len(),
+        chunks,
+        bits_per_pixel,
+    })
+}

@@ -1,0 +1,86 @@
+//! Loaded models and the registry of embedded defaults.
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use crate::container::{MediaKind, ModelId};
+use crate::image::ImageCodec;
+use crate::{Error, Result};
+
+use super::model_file::{Architecture, ModelFile, ModelMeta};
+use super::MediaCodec;
+
+/// The default image model, embedded in the binary (how it was trained: see its metadata and the README).
+pub const DEFAULT_IMAGE_MODEL: &[u8] = include_bytes!("../../models/image-factorized.nmcm");
+
+/// A model ready to code: its metadata and the codec built from its weights.
+pub struct Model {
+    meta: ModelMeta,
+    id: ModelId,
+    codec: Box<dyn MediaCodec>,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model").field("id", &self.id).field("meta", &self.meta).finish()
+    }
+}
+
+impl Model {
+    /// Loads a model from model-file bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let file = ModelFile::parse(bytes)?;
+        let codec: Box<dyn MediaCodec> = match file.meta.architecture {
+            Architecture::ImageFactorized(config) => Box::new(ImageCodec::new(&file, config)?),
+        };
+        Ok(Self { meta: file.meta, id: file.id, codec })
+    }
+
+    /// Loads a model file from disk.
+    pub fn load(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Self::from_bytes(&bytes).map_err(|e| e.in_file(path))
+    }
+
+    /// The embedded default model for a media kind.
+    pub fn embedded(kind: MediaKind) -> Result<Arc<Model>> {
+        match kind {
+            MediaKind::Image => embedded_image(),
+            other => Err(Error::UnsupportedMedia(format!("no {other:?} codec yet"))),
+        }
+    }
+
+    /// The embedded model with this id, if any.
+    pub fn embedded_by_id(id: ModelId) -> Option<Arc<Model>> {
+        embedded_image().ok().filter(|m| m.id == id)
+    }
+
+    /// Content hash of the model file.
+    pub fn id(&self) -> ModelId {
+        self.id
+    }
+
+    /// Metadata (architecture, training record).
+    pub fn meta(&self) -> &ModelMeta {
+        &self.meta
+    }
+
+    /// The media kind this model codes.
+    pub fn kind(&self) -> MediaKind {
+        match self.meta.architecture {
+            Architecture::ImageFactorized(_) => MediaKind::Image,
+        }
+    }
+
+    pub(crate) fn codec(&self) -> &dyn MediaCodec {
+        self.codec.as_ref()
+    }
+}
+
+fn embedded_image() -> Result<Arc<Model>> {
+    static MODEL: OnceLock<std::result::Result<Arc<Model>, String>> = OnceLock::new();
+    MODEL
+        .get_or_init(|| Model::from_bytes(DEFAULT_IMAGE_MODEL).map(Arc::new).map_err(|e| e.to_string()))
+        .clone()
+        .map_err(|e| Error::Model(format!("embedded image model: {e}")))
+}

@@ -1,0 +1,111 @@
+//! The model file (`.nmcm`): architecture and training metadata, integer entropy tables, weights.
+//!
+//! Layout (little-endian): magic `NMCM`, version u16, metadata length u32, metadata (UTF-8 JSON,
+//! [`ModelMeta`]), the entropy tables ([`TableSet::write`]), the weights ([`write_tensors`]).
+//! A model is identified by the first 128 bits of the SHA-256 of the whole file.
+
+use serde::{Deserialize, Serialize};
+
+use crate::container::ModelId;
+use crate::entropy::TableSet;
+use crate::image::FactorizedConfig;
+use crate::nn::{read_tensors, write_tensors, StoredTensor};
+use crate::{Error, Result};
+
+const MAGIC: [u8; 4] = *b"NMCM";
+const VERSION: u16 = 1;
+/// Largest metadata block accepted.
+const MAX_META: usize = 1 << 20;
+
+/// Which network a model file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Architecture {
+    /// bmshj2018-factorized image model.
+    ImageFactorized(FactorizedConfig),
+}
+
+/// How a model was trained (recorded for reproducibility).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainingRecord {
+    /// Training data (folder) and number of images.
+    pub data: String,
+    /// Optimizer steps done in total (over all resumed runs).
+    pub steps: u64,
+    /// Batch size and crop size.
+    pub batch: usize,
+    pub crop: usize,
+    /// Learning rate.
+    pub learning_rate: f64,
+    /// Hardware and backend, e.g. "2-core CPU (flex)".
+    pub hardware: String,
+    /// Wall time in seconds over all runs.
+    pub wall_time_s: f64,
+    /// Validation figures at the end of training, if measured.
+    pub validation: Option<String>,
+}
+
+/// The JSON metadata block of a model file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelMeta {
+    /// Network and its sizes.
+    pub architecture: Architecture,
+    /// Rate–distortion trade-off λ the model was trained for (loss λ·255²·MSE + bpp).
+    pub lambda: f64,
+    /// Training record.
+    pub training: TrainingRecord,
+}
+
+/// A parsed model file.
+#[derive(Debug)]
+pub struct ModelFile {
+    /// Metadata.
+    pub meta: ModelMeta,
+    /// Integer entropy tables used by the range coder.
+    pub tables: TableSet,
+    /// Weights in module order.
+    pub tensors: Vec<StoredTensor>,
+    /// Content hash of the file bytes.
+    pub id: ModelId,
+}
+
+impl ModelFile {
+    /// Serializes the model; the returned id is the hash of exactly these bytes.
+    pub fn to_bytes(meta: &ModelMeta, tables: &TableSet, tensors: &[StoredTensor]) -> Result<Vec<u8>> {
+        let json = serde_json::to_vec_pretty(meta).map_err(|e| Error::Model(e.to_string()))?;
+        let mut out = Vec::new();
+        out.extend_from_slice(&MAGIC);
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+        out.extend_from_slice(&json);
+        tables.write(&mut out);
+        write_tensors(tensors, &mut out);
+        Ok(out)
+    }
+
+    /// Parses and validates a model file.
+    pub fn parse(bytes: &[u8]) -> Result<Self> {
+        let id = ModelId::of_model_file(bytes);
+        let mut rest = bytes;
+        if rest.len() < 10 || rest[..4] != MAGIC {
+            return Err(Error::Model("not an nmc model file (bad magic)".into()));
+        }
+        let version = u16::from_le_bytes([rest[4], rest[5]]);
+        if version != VERSION {
+            return Err(Error::Model(format!("model file version {version} is not supported (expected {VERSION})")));
+        }
+        let meta_len = u32::from_le_bytes([rest[6], rest[7], rest[8], rest[9]]) as usize;
+        rest = &rest[10..];
+        if meta_len > MAX_META || meta_len > rest.len() {
+            return Err(Error::Model("model metadata length exceeds the file".into()));
+        }
+        let meta: ModelMeta = serde_json::from_slice(&rest[..meta_len]).map_err(|e| Error::Model(format!("metadata: {e}")))?;
+        rest = &rest[meta_len..];
+        let tables = TableSet::read(&mut rest)?;
+        let tensors = read_tensors(&mut rest)?;
+        if !rest.is_empty() {
+            return Err(Error::Model(format!("{} unexpected bytes after the weights", rest.len())));
+        }
+        Ok(Self { meta, tables, tensors, id })
+    }
+}

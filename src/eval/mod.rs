@@ -1,0 +1,58 @@
+//! Rate–distortion evaluation: metrics and per-image runs of the codec.
+
+mod metrics;
+
+pub use metrics::psnr;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::media::{Image, Media};
+use crate::{Error, Result};
+
+/// Rate and distortion of one coded image.
+#[derive(Clone, Debug, Serialize)]
+pub struct ImageResult {
+    /// Source file name.
+    pub name: String,
+    /// Bits per pixel of the whole .nmc file.
+    pub bpp: f64,
+    /// PSNR over RGB (8-bit) in dB.
+    pub psnr: f64,
+    /// Encode and decode wall times in seconds.
+    pub encode_s: f64,
+    pub decode_s: f64,
+}
+
+/// Images of a folder, sorted by name.
+pub fn image_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+            matches!(ext.as_str(), "png" | "jpg" | "jpeg" | "bmp" | "tif" | "tiff" | "webp" | "ppm" | "pgm")
+        })
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+/// Encodes and decodes one image with `options`, measuring rate, PSNR and time.
+pub fn eval_image(path: &Path, options: &crate::EncodeOptions) -> Result<ImageResult> {
+    let image = Image::read(path)?;
+    let t0 = std::time::Instant::now();
+    let bytes = crate::encode(&Media::Image(image.clone()), options).map_err(|e| e.in_file(path))?;
+    let t1 = std::time::Instant::now();
+    let decode_options = crate::DecodeOptions { models: options.model.iter().cloned().collect() };
+    let Media::Image(decoded) = crate::decode_with(&bytes, &decode_options).map_err(|e| e.in_file(path))?;
+    let t2 = std::time::Instant::now();
+    Ok(ImageResult {
+        name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        bpp: bytes.len() as f64 * 8.0 / (image.width() as f64 * image.height() as f64),
+        psnr: psnr(image.pixels(), decoded.pixels()),
+        encode_s: (t1 - t0).as_secs_f64(),
+        decode_s: (t2 - t1).as_secs_f64(),
+    })
+}

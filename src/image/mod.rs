@@ -1,0 +1,7 @@
+//! The image codec: a learned transform model and how images become chunks and back.
+
+mod codec;
+mod model;
+
+pub use codec::ImageCodec;
+pub use model::{FactorizedConfig, FactorizedModel, TrainOutput, DOWNSAMPLING};

@@ -1,0 +1,7 @@
+//! Learned entropy models for latents: quantization and the factorized bottleneck.
+
+mod bottleneck;
+mod quantize;
+
+pub use bottleneck::EntropyBottleneck;
+pub use quantize::{add_uniform_noise, round_ste};

@@ -1,0 +1,193 @@
+//! The training loop: random crops, Adam, checkpoints that resume, progress, validation.
+//!
+//! A checkpoint is a complete model file (usable for coding at once) plus the optimizer state
+//! beside it (`<model>.optim`); resuming continues the step count, schedule and wall time.
+
+mod data;
+
+pub use data::ImageSet;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::record::{BinFileRecorder, FullPrecisionSettings, Recorder};
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{Tensor, TensorData};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+use crate::codec::{Architecture, ModelFile, TrainingRecord};
+use crate::image::{FactorizedConfig, FactorizedModel};
+use crate::nn::load_tensors;
+use crate::{Error, Result};
+
+/// Settings of an image training run.
+#[derive(Clone, Debug)]
+pub struct ImageTrainConfig {
+    /// Folder of training images.
+    pub data: PathBuf,
+    /// Model file to write (and checkpoint to).
+    pub out: PathBuf,
+    /// Model file to resume from.
+    pub resume: Option<PathBuf>,
+    /// Architecture of a new model (ignored when resuming).
+    pub architecture: FactorizedConfig,
+    /// Rate–distortion trade-off (loss λ·255²·MSE + bpp).
+    pub lambda: f64,
+    /// Total steps to reach (including resumed ones).
+    pub steps: u64,
+    /// Batch size.
+    pub batch: usize,
+    /// Crop size in pixels.
+    pub crop: usize,
+    /// Adam learning rate (divided by 10 for the last 10% of steps).
+    pub learning_rate: f64,
+    /// Write a checkpoint every this many steps.
+    pub checkpoint_every: u64,
+    /// Random seed.
+    pub seed: u64,
+    /// Hardware description recorded in the model.
+    pub hardware: String,
+    /// Whether to show a progress bar.
+    pub progress: bool,
+}
+
+/// Losses averaged over the last logging interval.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StepStats {
+    /// Total loss.
+    pub loss: f64,
+    /// Estimated bits per pixel.
+    pub bpp: f64,
+    /// PSNR of the training reconstruction in dB.
+    pub psnr: f64,
+}
+
+/// Trains (or resumes training) a factorized image model on backend `B`.
+pub fn train_image<B: AutodiffBackend>(config: &ImageTrainConfig, device: &B::Device) -> Result<StepStats> {
+    let data = ImageSet::load(&config.data, config.crop)?;
+    let (mut model, mut record, architecture) = match &config.resume {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            let file = ModelFile::parse(&bytes).map_err(|e| e.in_file(path))?;
+            let Architecture::ImageFactorized(arch) = file.meta.architecture;
+            let model = load_tensors(FactorizedModel::<B>::new(arch, device), &file.tensors).map_err(|e| e.in_file(path))?;
+            (model, file.meta.training, arch)
+        }
+        None => (FactorizedModel::<B>::new(config.architecture, device), TrainingRecord::default(), config.architecture),
+    };
+    record.data = format!("{} ({} images)", config.data.display(), data.len());
+    record.batch = config.batch;
+    record.crop = config.crop;
+    record.learning_rate = config.learning_rate;
+    record.hardware = config.hardware.clone();
+
+    let mut optim = AdamConfig::new()
+        .with_grad_clipping(Some(burn::grad_clipping::GradientClippingConfig::Norm(1.0)))
+        .init::<B, FactorizedModel<B>>();
+    let optim_path = optim_path(config.resume.as_deref().unwrap_or(&config.out));
+    if config.resume.is_some() && optim_path.exists() {
+        let state = BinFileRecorder::<FullPrecisionSettings>::new()
+            .load(optim_path.clone(), device)
+            .map_err(|e| Error::Model(format!("{}: optimizer state: {e}", optim_path.display())))?;
+        optim = optim.load_record(state);
+    }
+
+    let mut rng = StdRng::seed_from_u64(config.seed ^ record.steps);
+    let start_step = record.steps;
+    let bar = progress_bar(config, start_step);
+    let started = Instant::now();
+    let wall_before = record.wall_time_s;
+    let pixels = (config.batch * config.crop * config.crop) as f64;
+    let mut stats = StepStats::default();
+    let log_every = 10u64;
+    let mut pending: Vec<(Tensor<B, 1>, Tensor<B, 1>, Tensor<B, 1>)> = Vec::new();
+
+    for step in start_step..config.steps {
+        let x = Tensor::<B, 4>::from_data(
+            TensorData::new(data.sample(&mut rng, config.batch, config.crop), [config.batch, 3, config.crop, config.crop]),
+            device,
+        );
+        let out = model.forward_train(x.clone());
+        let mse = (out.x_hat - x).powi_scalar(2).mean();
+        let bpp = out.bits.div_scalar(pixels);
+        let loss = mse.clone().mul_scalar(config.lambda * 255.0 * 255.0) + bpp.clone();
+        let total = loss.clone() + model.bottleneck().aux_loss();
+        let grads = GradientsParams::from_grads(total.backward(), &model);
+        let lr = if step >= config.steps - config.steps / 10 { config.learning_rate / 10.0 } else { config.learning_rate };
+        model = optim.step(lr, model, grads);
+        pending.push((loss.detach(), bpp.detach(), mse.detach()));
+
+        let done = step + 1;
+        if done % log_every == 0 || done == config.steps {
+            stats = summarize(std::mem::take(&mut pending));
+            bar.set_position(done);
+            let line = format!("loss {:.3}  bpp {:.3}  PSNR {:.2} dB", stats.loss, stats.bpp, stats.psnr);
+            if bar.is_hidden() && config.progress && done % (10 * log_every) == 0 {
+                // No terminal (e.g. a log file): a plain line every 100 steps instead of the bar.
+                let rate = (done - start_step) as f64 / started.elapsed().as_secs_f64();
+                eprintln!("step {done}/{}  {rate:.2} it/s  {line}", config.steps);
+            }
+            bar.set_message(line);
+        }
+        if done % config.checkpoint_every == 0 || done == config.steps {
+            record.steps = done;
+            record.wall_time_s = wall_before + started.elapsed().as_secs_f64();
+            save_model(&model, &optim, architecture, config.lambda, &record, &config.out)?;
+        }
+    }
+    bar.finish();
+    Ok(stats)
+}
+
+fn summarize<B: AutodiffBackend>(pending: Vec<(Tensor<B, 1>, Tensor<B, 1>, Tensor<B, 1>)>) -> StepStats {
+    let n = pending.len().max(1) as f64;
+    let mut s = StepStats::default();
+    let mut mse = 0.0;
+    for (loss, bpp, m) in pending {
+        s.loss += loss.into_scalar().elem::<f64>() / n;
+        s.bpp += bpp.into_scalar().elem::<f64>() / n;
+        mse += m.into_scalar().elem::<f64>() / n;
+    }
+    s.psnr = -10.0 * mse.max(1e-12).log10();
+    s
+}
+
+use burn::tensor::ElementConversion;
+
+fn progress_bar(config: &ImageTrainConfig, start: u64) -> ProgressBar {
+    let bar = if config.progress { ProgressBar::new(config.steps) } else { ProgressBar::hidden() };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {per_sec}  ETA {eta}  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_position(start);
+    bar.reset_eta();
+    bar
+}
+
+fn optim_path(model: &Path) -> PathBuf {
+    let mut name = model.as_os_str().to_owned();
+    name.push(".optim.bin");
+    PathBuf::from(name)
+}
+
+/// Writes the model file (with its integer tables) atomically, plus the optimizer state.
+fn save_model<B: AutodiffBackend, O: Optimizer<FactorizedModel<B>, B>>(
+    model: &FactorizedModel<B>,
+    optim: &O,
+    architecture: FactorizedConfig,
+    lambda: f64,
+    record: &TrainingRecord,
+    out: &Path,
+) -> Result<()> {
+    let bytes = model.to_model_file(architecture, lambda, record.clone())?;
+    crate::fsutil::write_atomic(out, &bytes, true)?;
+    let optim_out = optim_path(out);
+    BinFileRecorder::<FullPrecisionSettings>::new()
+        .record(optim.to_record(), optim_out.clone())
+        .map_err(|e| Error::Model(format!("{}: cannot save optimizer state: {e}", optim_out.display())))?;
+    Ok(())
+}

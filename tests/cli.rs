@@ -1,0 +1,167 @@
+//! The `nmc` command line: round trips, stdin/stdout, and every error path users meet.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn nmc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nmc")).args(args).output().expect("run nmc")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A temporary folder with a small PNG and a tiny model file in it.
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let png = common::test_image(40, 24).encode(image::ImageFormat::Png).unwrap();
+        std::fs::write(dir.path().join("in.png"), png).unwrap();
+        std::fs::write(dir.path().join("tiny.nmcm"), common::tiny_model_bytes(3)).unwrap();
+        Self { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn s(&self, name: &str) -> String {
+        self.path(name).to_string_lossy().into_owned()
+    }
+}
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/factory.png")
+}
+
+#[test]
+fn shipped_model_round_trips_the_sample() {
+    let f = Fixture::new();
+    let enc = nmc(&["encode", sample().to_str().unwrap(), "-o", &f.s("s.nmc")]);
+    assert!(enc.status.success(), "{}", stderr(&enc));
+    let dec = nmc(&["decode", &f.s("s.nmc"), "-o", &f.s("s.png")]);
+    assert!(dec.status.success(), "{}", stderr(&dec));
+    let original = nmc::Image::read(&sample()).unwrap();
+    let decoded = nmc::Image::read(&f.path("s.png")).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (original.width(), original.height()));
+    let psnr = nmc::eval::psnr(original.pixels(), decoded.pixels());
+    let bytes = std::fs::metadata(f.path("s.nmc")).unwrap().len();
+    let bpp = bytes as f64 * 8.0 / (320.0 * 320.0);
+    // The shipped model must be a real codec: well under 8-bit raw size at a usable quality.
+    assert!(psnr > 22.0 && bpp < 2.0, "PSNR {psnr:.2} dB at {bpp:.3} bpp");
+}
+
+#[test]
+fn custom_model_round_trip_and_info() {
+    let f = Fixture::new();
+    let enc = nmc(&["encode", &f.s("in.png"), "-o", &f.s("a.nmc"), "--model", &f.s("tiny.nmcm")]);
+    assert!(enc.status.success(), "{}", stderr(&enc));
+    // Without the model, decoding names the missing model.
+    let missing = nmc(&["decode", &f.s("a.nmc"), "-o", &f.s("a.png")]);
+    assert!(!missing.status.success());
+    assert!(stderr(&missing).contains("a.nmc") && stderr(&missing).contains("not available"), "{}", stderr(&missing));
+    assert!(!f.path("a.png").exists());
+    let dec = nmc(&["decode", &f.s("a.nmc"), "-o", &f.s("a.png"), "--model", &f.s("tiny.nmcm")]);
+    assert!(dec.status.success(), "{}", stderr(&dec));
+    let info = nmc(&["info", &f.s("a.nmc"), "--json"]);
+    assert!(info.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(json["header"]["params"]["Image"]["width"], 40);
+    assert_eq!(json["chunks"][0]["fourcc"], "YLAT");
+    let text = nmc(&["info", &f.s("a.nmc")]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("bits per pixel"));
+}
+
+#[test]
+fn stdin_and_stdout_streams() {
+    let f = Fixture::new();
+    let input = std::fs::read(f.path("in.png")).unwrap();
+    let run = |args: &[&str], stdin: Vec<u8>| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nmc"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(&stdin).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let model = f.s("tiny.nmcm");
+    let enc = run(&["encode", "-", "-o", "-", "--model", &model], input);
+    assert!(enc.status.success(), "{}", stderr(&enc));
+    assert!(enc.stdout.starts_with(&nmc::container::MAGIC));
+    let dec = run(&["decode", "-", "-o", "-", "--model", &model], enc.stdout);
+    assert!(dec.status.success(), "{}", stderr(&dec));
+    assert!(dec.stdout.starts_with(b"\x89PNG"));
+}
+
+#[test]
+fn missing_input_is_named() {
+    let f = Fixture::new();
+    let out = nmc(&["encode", &f.s("nope.png"), "-o", &f.s("x.nmc")]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("nope.png"), "{}", stderr(&out));
+}
+
+#[test]
+fn unsupported_input_format_is_refused() {
+    let f = Fixture::new();
+    std::fs::write(f.path("notes.txt"), "hello, not an image").unwrap();
+    let out = nmc(&["encode", &f.s("notes.txt"), "-o", &f.s("x.nmc")]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("notes.txt") && err.contains("unrecognized input format"), "{err}");
+    assert!(!f.path("x.nmc").exists());
+}
+
+#[test]
+fn corrupted_nmc_is_refused_without_output() {
+    let f = Fixture::new();
+    let enc = nmc(&["encode", &f.s("in.png"), "-o", &f.s("a.nmc"), "--model", &f.s("tiny.nmcm")]);
+    assert!(enc.status.success());
+    let mut bytes = std::fs::read(f.path("a.nmc")).unwrap();
+    let last = bytes.len() - 20;
+    bytes[last] ^= 0x40;
+    std::fs::write(f.path("bad.nmc"), &bytes).unwrap();
+    let out = nmc(&["decode", &f.s("bad.nmc"), "-o", &f.s("bad.png"), "--model", &f.s("tiny.nmcm")]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("bad.nmc") && stderr(&out).contains("CRC"), "{}", stderr(&out));
+    assert!(!f.path("bad.png").exists());
+    let info = nmc(&["info", &f.s("bad.nmc")]);
+    assert!(!info.status.success());
+}
+
+#[test]
+fn existing_output_is_kept_unless_forced() {
+    let f = Fixture::new();
+    std::fs::write(f.path("keep.nmc"), b"precious").unwrap();
+    let args = ["encode", &f.s("in.png"), "-o", &f.s("keep.nmc"), "--model", &f.s("tiny.nmcm")];
+    let out = nmc(&args);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(f.path("keep.nmc")).unwrap(), b"precious");
+    let forced = nmc(&[&args[..], &["--force"]].concat());
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert!(std::fs::read(f.path("keep.nmc")).unwrap().starts_with(&nmc::container::MAGIC));
+}
+
+#[test]
+fn decode_output_format_follows_extension() {
+    let f = Fixture::new();
+    let model = f.s("tiny.nmcm");
+    assert!(nmc(&["encode", &f.s("in.png"), "-o", &f.s("a.nmc"), "--model", &model]).status.success());
+    let bad = nmc(&["decode", &f.s("a.nmc"), "-o", &f.s("a.xyz"), "--model", &model]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("a.xyz"), "{}", stderr(&bad));
+    let bmp = nmc(&["decode", &f.s("a.nmc"), "-o", &f.s("a.bmp"), "--model", &model]);
+    assert!(bmp.status.success(), "{}", stderr(&bmp));
+    assert!(std::fs::read(f.path("a.bmp")).unwrap().starts_with(b"BM"));
+}
