@@ -98,3 +98,14 @@ fn corrupt_model_files_are_rejected() {
     extra.push(0);
     assert!(Model::from_bytes(&extra).is_err());
 }
+
+#[test]
+fn oversized_header_is_refused_before_allocating() {
+    use nmc::container::{Container, FourCc, ImageParams, MediaParams};
+    let model = tiny();
+    let params = MediaParams::Image(ImageParams { width: 16384, height: 16384, channels: 3, bit_depth: 8 });
+    let mut container = Container::new(model.id(), params);
+    container.push(FourCc::YLAT, true, vec![0; 8]);
+    let err = decode_with(&container.to_bytes().unwrap(), &DecodeOptions { models: vec![model] }).unwrap_err();
+    assert!(matches!(err, Error::LimitExceeded { .. }), "{err}");
+}

@@ -15,6 +15,10 @@ use crate::{Error, Result};
 
 use super::model::{FactorizedConfig, FactorizedModel, DOWNSAMPLING};
 
+/// Largest image (in padded pixels) this codec transforms in one piece; bounds decoder memory
+/// whatever a file's header claims. Tiled processing will lift it.
+pub const MAX_UNTILED_PIXELS: u64 = 1 << 24;
+
 /// A loaded factorized image model, ready to code.
 pub struct ImageCodec {
     model: FactorizedModel<Cpu>,
@@ -38,16 +42,35 @@ impl ImageCodec {
     fn channels(&self) -> usize {
         self.medians.len()
     }
-
-    /// Channel index of every latent element, in `[C, H, W]` order.
-    fn table_indexes(&self, plane: usize) -> Vec<u32> {
-        (0..self.channels() as u32).flat_map(|c| std::iter::repeat_n(c, plane)).collect()
-    }
 }
 
-fn latent_size(width: u32, height: u32) -> (usize, usize) {
+/// The latent symbols stored in an image file made with the factorized model in `model_file`
+/// (channel-major), decoded with integer arithmetic only: what every decoder must agree on.
+pub fn latent_symbols(nmc_file: &[u8], model_file: &[u8]) -> Result<Vec<i32>> {
+    let container = crate::container::Container::parse(nmc_file)?;
+    let model = ModelFile::parse(model_file)?;
+    let MediaParams::Image(params) = container.header.params else {
+        return Err(Error::Malformed("not an image file".into()));
+    };
+    let latent = container.chunk(FourCc::YLAT).ok_or_else(|| Error::Malformed("missing chunk 'YLAT'".into()))?;
+    let (lh, lw) = latent_size(params.width, params.height)?;
+    entropy::decode(&latent.payload, &channel_indexes(model.tables.len(), lh * lw), &model.tables)
+}
+
+/// Table index (= channel) of every latent element, in `[C, H, W]` order.
+fn channel_indexes(channels: usize, plane: usize) -> Vec<u32> {
+    (0..channels as u32).flat_map(|c| std::iter::repeat_n(c, plane)).collect()
+}
+
+/// Latent rows and columns of a `width`×`height` image, refusing images over [`MAX_UNTILED_PIXELS`].
+fn latent_size(width: u32, height: u32) -> Result<(usize, usize)> {
     let d = DOWNSAMPLING;
-    ((height as usize).div_ceil(d), (width as usize).div_ceil(d))
+    let (lh, lw) = ((height as usize).div_ceil(d), (width as usize).div_ceil(d));
+    let padded = (lh * d * lw * d) as u64;
+    if padded > MAX_UNTILED_PIXELS {
+        return Err(Error::LimitExceeded { what: "image size in pixels".into(), value: padded, limit: MAX_UNTILED_PIXELS });
+    }
+    Ok((lh, lw))
 }
 
 impl MediaCodec for ImageCodec {
@@ -65,7 +88,7 @@ impl MediaCodec for ImageCodec {
         }
         let rgb = image.to_rgb()?;
         let (w, h) = (image.width() as usize, image.height() as usize);
-        let (lh, lw) = latent_size(image.width(), image.height());
+        let (lh, lw) = latent_size(image.width(), image.height())?;
         let (ph, pw) = (lh * DOWNSAMPLING, lw * DOWNSAMPLING);
         let x = Tensor::<Cpu, 4>::from_data(TensorData::new(padded_planes(&rgb, w, h, pw, ph), [1, 3, ph, pw]), &Default::default());
         let y = self.model.analysis(x);
@@ -80,7 +103,7 @@ impl MediaCodec for ImageCodec {
             .into_iter()
             .map(|v| v as i32)
             .collect();
-        let payload = entropy::encode(&symbols, &self.table_indexes(lh * lw), &self.tables)?;
+        let payload = entropy::encode(&symbols, &channel_indexes(self.channels(), lh * lw), &self.tables)?;
         let params = MediaParams::Image(ImageParams {
             width: image.width(),
             height: image.height(),
@@ -98,8 +121,8 @@ impl MediaCodec for ImageCodec {
             .iter()
             .find(|c| c.fourcc == FourCc::YLAT)
             .ok_or_else(|| Error::Malformed("missing chunk 'YLAT'".into()))?;
-        let (lh, lw) = latent_size(params.width, params.height);
-        let symbols = entropy::decode(&latent.payload, &self.table_indexes(lh * lw), &self.tables)?;
+        let (lh, lw) = latent_size(params.width, params.height)?;
+        let symbols = entropy::decode(&latent.payload, &channel_indexes(self.channels(), lh * lw), &self.tables)?;
         let c = self.channels();
         let plane = lh * lw;
         let y_hat: Vec<f32> = symbols.iter().enumerate().map(|(i, &s)| s as f32 + self.medians[i / plane]).collect();

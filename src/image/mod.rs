@@ -3,5 +3,5 @@
 mod codec;
 mod model;
 
-pub use codec::ImageCodec;
+pub use codec::{latent_symbols, ImageCodec};
 pub use model::{FactorizedConfig, FactorizedModel, TrainOutput, DOWNSAMPLING};

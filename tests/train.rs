@@ -1,0 +1,66 @@
+//! The training loop: a short run writes a usable model, and resuming continues it.
+
+use std::path::Path;
+
+use burn::backend::Autodiff;
+use nmc::codec::{Cpu, ModelFile};
+use nmc::image::FactorizedConfig;
+use nmc::train::{train_image, ImageTrainConfig};
+
+fn config(out: &Path, steps: u64, resume: bool) -> ImageTrainConfig {
+    ImageTrainConfig {
+        data: Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"),
+        out: out.to_path_buf(),
+        resume: resume.then(|| out.to_path_buf()),
+        architecture: FactorizedConfig { n: 8, m: 8 },
+        lambda: 0.05,
+        steps,
+        batch: 2,
+        crop: 64,
+        learning_rate: 1e-3,
+        checkpoint_every: 10,
+        seed: 1,
+        hardware: "test".into(),
+        progress: false,
+    }
+}
+
+#[test]
+fn train_checkpoint_and_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.nmcm");
+    train_image::<Autodiff<Cpu>>(&config(&out, 20, false), &Default::default()).unwrap();
+    let first = ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(first.meta.training.steps, 20);
+    assert!(dir.path().join("m.nmcm.optim.bin").exists());
+
+    train_image::<Autodiff<Cpu>>(&config(&out, 30, true), &Default::default()).unwrap();
+    let second = ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(second.meta.training.steps, 30);
+    assert!(second.meta.training.wall_time_s >= first.meta.training.wall_time_s);
+    assert_ne!(first.tensors, second.tensors, "resumed training must change the weights");
+
+    // The checkpoint is a complete model that codes images.
+    let model = std::sync::Arc::new(nmc::Model::from_bytes(&std::fs::read(&out).unwrap()).unwrap());
+    let image = nmc::Image::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/factory.png")).unwrap();
+    let options = nmc::EncodeOptions { quality: None, model: Some(model) };
+    assert!(!nmc::encode(&nmc::Media::Image(image), &options).unwrap().is_empty());
+}
+
+#[test]
+fn training_reduces_the_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.nmcm");
+    let early = train_image::<Autodiff<Cpu>>(&config(&out, 10, false), &Default::default()).unwrap();
+    let late = train_image::<Autodiff<Cpu>>(&config(&out, 150, true), &Default::default()).unwrap();
+    assert!(late.loss < early.loss, "loss {} → {}", early.loss, late.loss);
+}
+
+#[test]
+fn empty_data_folder_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(&dir.path().join("m.nmcm"), 1, false);
+    c.data = dir.path().to_path_buf();
+    let err = train_image::<Autodiff<Cpu>>(&c, &Default::default()).unwrap_err();
+    assert!(err.to_string().contains("no readable images"), "{err}");
+}
