@@ -23,6 +23,7 @@ fn main() -> nmc::Result<()> {
         data: root.join("samples"),
         out: scratch.path().join("tiny.nmcm"),
         resume: None,
+        validation: None,
         architecture: FactorizedConfig { n: 8, m: 8 },
         lambda: 0.05,
         steps: 300,

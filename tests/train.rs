@@ -12,6 +12,7 @@ fn config(out: &Path, steps: u64, resume: bool) -> ImageTrainConfig {
         data: Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"),
         out: out.to_path_buf(),
         resume: resume.then(|| out.to_path_buf()),
+        validation: None,
         architecture: FactorizedConfig { n: 8, m: 8 },
         lambda: 0.05,
         steps,
@@ -37,6 +38,8 @@ fn train_checkpoint_and_resume() {
     train_image::<Autodiff<Cpu>>(&config(&out, 30, true), &Default::default()).unwrap();
     let second = ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(second.meta.training.steps, 30);
+    let runs = &second.meta.training.runs;
+    assert_eq!(runs.iter().map(|r| (r.first_step, r.last_step)).collect::<Vec<_>>(), [(0, 20), (20, 30)]);
     assert!(second.meta.training.wall_time_s >= first.meta.training.wall_time_s);
     assert_ne!(first.tensors, second.tensors, "resumed training must change the weights");
 
@@ -63,4 +66,18 @@ fn empty_data_folder_is_an_error() {
     c.data = dir.path().to_path_buf();
     let err = train_image::<Autodiff<Cpu>>(&c, &Default::default()).unwrap_err();
     assert!(err.to_string().contains("no readable images"), "{err}");
+}
+
+#[test]
+fn validation_is_recorded_at_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.nmcm");
+    let mut c = config(&out, 10, false);
+    c.validation = Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"));
+    train_image::<Autodiff<Cpu>>(&c, &Default::default()).unwrap();
+    let record = ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap().meta.training;
+    let v = record.validation.expect("validation recorded");
+    assert!(v.bpp > 0.0 && v.psnr > 5.0 && v.data.contains("1 images"), "{v:?}");
+    assert_eq!(record.runs.len(), 1);
+    assert_eq!((record.runs[0].first_step, record.runs[0].last_step), (0, 10));
 }

@@ -50,6 +50,9 @@ pub struct ImageArgs {
     /// Resume from this model file (and the optimizer state beside it).
     #[arg(long)]
     resume: Option<PathBuf>,
+    /// Folder of validation images, coded for real at every checkpoint (never the test set).
+    #[arg(long)]
+    val: Option<PathBuf>,
     /// Checkpoint interval in steps.
     #[arg(long, default_value_t = 500)]
     checkpoint_every: u64,
@@ -86,6 +89,7 @@ pub fn run(command: TrainCommand) -> Result<()> {
         data: args.data,
         out: args.out.clone(),
         resume: args.resume,
+        validation: args.val,
         architecture: FactorizedConfig { n: args.n, m: args.m },
         lambda: args.lambda,
         steps: args.steps,

@@ -4,7 +4,7 @@ mod model;
 mod model_file;
 
 pub use model::{Model, DEFAULT_IMAGE_MODEL};
-pub use model_file::{Architecture, ModelFile, ModelMeta, TrainingRecord};
+pub use model_file::{Architecture, ModelFile, ModelMeta, TrainingRecord, TrainingRun, Validation};
 
 use std::sync::Arc;
 

@@ -25,24 +25,48 @@ pub enum Architecture {
     ImageFactorized(FactorizedConfig),
 }
 
-/// How a model was trained (recorded for reproducibility).
+/// How a model was trained: every run (a resumed run is a new entry), for reproducibility.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrainingRecord {
-    /// Training data (folder) and number of images.
-    pub data: String,
-    /// Optimizer steps done in total (over all resumed runs).
+    /// Optimizer steps done over all runs.
     pub steps: u64,
-    /// Batch size and crop size.
-    pub batch: usize,
-    pub crop: usize,
-    /// Learning rate.
-    pub learning_rate: f64,
-    /// Hardware and backend, e.g. "2-core CPU (flex)".
-    pub hardware: String,
     /// Wall time in seconds over all runs.
     pub wall_time_s: f64,
-    /// Validation figures at the end of training, if measured.
-    pub validation: Option<String>,
+    /// The runs, oldest first.
+    #[serde(default)]
+    pub runs: Vec<TrainingRun>,
+    /// Real coded rate and quality on the validation images at the last checkpoint, if measured.
+    #[serde(default)]
+    pub validation: Option<Validation>,
+}
+
+/// Mean rate and quality of real encodes and decodes of a validation set.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Validation {
+    /// Validation folder and number of images.
+    pub data: String,
+    /// Mean bits per pixel of the .nmc files.
+    pub bpp: f64,
+    /// Mean PSNR (RGB, 8-bit) in dB.
+    pub psnr: f64,
+}
+
+/// One training run (one invocation of `nmc train`, up to its last checkpoint).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainingRun {
+    /// Training data (folder and number of images).
+    pub data: String,
+    /// Hardware and backend, e.g. "2-thread CPU (burn flex)".
+    pub hardware: String,
+    /// Step count before and after this run.
+    pub first_step: u64,
+    pub last_step: u64,
+    /// Batch size, crop size, learning rate.
+    pub batch: usize,
+    pub crop: usize,
+    pub learning_rate: f64,
+    /// Wall time of this run in seconds.
+    pub wall_time_s: f64,
 }
 
 /// The JSON metadata block of a model file.

@@ -8,3 +8,4 @@ pub use layers::{conv_down, conv_up};
 mod store;
 
 pub use store::{load_tensors, read_tensors, save_tensors, write_tensors, StoredTensor};
+pub mod fixed;

@@ -18,7 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use crate::codec::{Architecture, ModelFile, TrainingRecord};
+use crate::codec::{Architecture, ModelFile, TrainingRecord, TrainingRun, Validation};
 use crate::image::{FactorizedConfig, FactorizedModel};
 use crate::nn::load_tensors;
 use crate::{Error, Result};
@@ -32,6 +32,8 @@ pub struct ImageTrainConfig {
     pub out: PathBuf,
     /// Model file to resume from.
     pub resume: Option<PathBuf>,
+    /// Folder of validation images, coded for real at every checkpoint.
+    pub validation: Option<PathBuf>,
     /// Architecture of a new model (ignored when resuming).
     pub architecture: FactorizedConfig,
     /// Rate–distortion trade-off (loss λ·255²·MSE + bpp).
@@ -78,11 +80,16 @@ pub fn train_image<B: AutodiffBackend>(config: &ImageTrainConfig, device: &B::De
         }
         None => (FactorizedModel::<B>::new(config.architecture, device), TrainingRecord::default(), config.architecture),
     };
-    record.data = format!("{} ({} images)", config.data.display(), data.len());
-    record.batch = config.batch;
-    record.crop = config.crop;
-    record.learning_rate = config.learning_rate;
-    record.hardware = config.hardware.clone();
+    record.runs.push(TrainingRun {
+        data: format!("{} ({} images)", config.data.display(), data.len()),
+        hardware: config.hardware.clone(),
+        first_step: record.steps,
+        last_step: record.steps,
+        batch: config.batch,
+        crop: config.crop,
+        learning_rate: config.learning_rate,
+        wall_time_s: 0.0,
+    });
 
     let mut optim = AdamConfig::new()
         .with_grad_clipping(Some(burn::grad_clipping::GradientClippingConfig::Norm(1.0)))
@@ -133,13 +140,43 @@ pub fn train_image<B: AutodiffBackend>(config: &ImageTrainConfig, device: &B::De
             bar.set_message(line);
         }
         if done % config.checkpoint_every == 0 || done == config.steps {
+            let elapsed = started.elapsed().as_secs_f64();
             record.steps = done;
-            record.wall_time_s = wall_before + started.elapsed().as_secs_f64();
+            record.wall_time_s = wall_before + elapsed;
+            if let Some(run) = record.runs.last_mut() {
+                run.last_step = done;
+                run.wall_time_s = elapsed;
+            }
+            if let Some(dir) = &config.validation {
+                let v = validate(&model.to_model_file(architecture, config.lambda, record.clone())?, dir)?;
+                let line = format!("step {done}: validation {:.4} bpp, {:.2} dB ({})", v.bpp, v.psnr, v.data);
+                if config.progress {
+                    if bar.is_hidden() { eprintln!("{line}") } else { bar.println(line) }
+                }
+                record.validation = Some(v);
+            }
             save_model(&model, &optim, architecture, config.lambda, &record, &config.out)?;
         }
     }
     bar.finish();
     Ok(stats)
+}
+
+/// Codes every image of `dir` with the model in `model_file` and averages rate and PSNR.
+fn validate(model_file: &[u8], dir: &Path) -> Result<Validation> {
+    let model = std::sync::Arc::new(crate::Model::from_bytes(model_file)?);
+    let options = crate::EncodeOptions { quality: None, model: Some(model) };
+    let files = crate::eval::image_files(dir)?;
+    if files.is_empty() {
+        return Err(Error::InvalidArgument("no validation images".into()).in_file(dir));
+    }
+    let mut v = Validation { data: format!("{} ({} images)", dir.display(), files.len()), ..Default::default() };
+    for file in &files {
+        let r = crate::eval::eval_image(file, &options)?;
+        v.bpp += r.bpp / files.len() as f64;
+        v.psnr += r.psnr / files.len() as f64;
+    }
+    Ok(v)
 }
 
 fn summarize<B: AutodiffBackend>(pending: Vec<(Tensor<B, 1>, Tensor<B, 1>, Tensor<B, 1>)>) -> StepStats {
@@ -185,9 +222,11 @@ fn save_model<B: AutodiffBackend, O: Optimizer<FactorizedModel<B>, B>>(
 ) -> Result<()> {
     let bytes = model.to_model_file(architecture, lambda, record.clone())?;
     crate::fsutil::write_atomic(out, &bytes, true)?;
+    // Written beside, then renamed, so that an interrupted run never leaves a torn state file.
     let optim_out = optim_path(out);
+    let partial = optim_out.with_extension("partial.bin");
     BinFileRecorder::<FullPrecisionSettings>::new()
-        .record(optim.to_record(), optim_out.clone())
-        .map_err(|e| Error::Model(format!("{}: cannot save optimizer state: {e}", optim_out.display())))?;
-    Ok(())
+        .record(optim.to_record(), partial.clone())
+        .map_err(|e| Error::Model(format!("{}: cannot save optimizer state: {e}", partial.display())))?;
+    std::fs::rename(&partial, &optim_out).map_err(|e| Error::io(&optim_out, e))
 }

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine (see scripts/stage-gpu.sh): the training-step benchmark of burn-cuda
+# and of the PyTorch twin side by side, then training resumed from gpu/model.nmcm on the GPU.
+# Results come back in $OUT: bench.txt, train.log, model.nmcm (+ optimizer state).
+#   TRAIN_SECONDS (default 330): wall time for training.
+set -uo pipefail
+export PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/bench.txt"
+for args in "--n 128 --m 192 --batch 16 --crop 256" "--n 64 --m 96 --batch 16 --crop 128"; do
+  timeout 120 ./gpu/train_step --device cuda --steps 5 $args 2>&1 | tee -a "$OUT/bench.txt"
+  timeout 120 python3 benches/train_step.py --device cuda --steps 5 $args 2>&1 | tee -a "$OUT/bench.txt"
+done
+cp gpu/model.nmcm "$OUT/model.nmcm"
+[ -f gpu/model.nmcm.optim.bin ] && cp gpu/model.nmcm.optim.bin "$OUT/model.nmcm.optim.bin"
+steps=$(python3 -c "import json,struct;d=open('gpu/model.nmcm','rb').read();n=struct.unpack('<I',d[6:10])[0];print(json.loads(d[10:10+n])['training']['steps'])")
+timeout "${TRAIN_SECONDS:-330}" ./gpu/nmc train image --device cuda --data gpu/train --out "$OUT/model.nmcm" \
+  --resume "$OUT/model.nmcm" --steps $((steps + 1000000)) --batch 16 --crop 256 --lr 1e-4 \
+  --checkpoint-every 200 --hardware "NVIDIA H200 (burn-cuda)" 2>&1 | tee "$OUT/train.log"
+ls -la "$OUT"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds the CUDA binaries here and stages what a GPU run needs in gpu/ (git-ignored, ≤ 64 MiB),
+# to be carried to the GPU machine: `run(command="bash scripts/gpu-run.sh", carry=["gpu"])`.
+#   scripts/stage-gpu.sh [MODEL]   (MODEL: checkpoint to resume, default models/image-factorized.nmcm)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+model=${1:-models/image-factorized.nmcm}
+cargo build --release --features cuda --target-dir target/cuda --bins --bench train_step
+rm -rf gpu && mkdir -p gpu/train
+strip -o gpu/nmc target/cuda/release/nmc
+bench=$(ls -t target/cuda/release/deps/train_step-* | grep -v '\.d$' | head -n 1)
+strip -o gpu/train_step "$bench"
+cp "$model" gpu/model.nmcm
+[ -f "$model.optim.bin" ] && cp "$model.optim.bin" gpu/model.nmcm.optim.bin
+# Training images, as many as fit beside the binaries.
+budget=$((60 * 1024 * 1024 - $(du -cb gpu | tail -n 1 | cut -f1)))
+for f in ../shared/data/images/train/*.png; do
+  size=$(stat -c %s "$f")
+  [ "$size" -lt "$budget" ] || break
+  cp "$f" gpu/train/ && budget=$((budget - size))
+done
+echo "staged: $(ls gpu/train | wc -l) training images, $(du -sh gpu | cut -f1) in gpu/"

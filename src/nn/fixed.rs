@@ -1,0 +1,374 @@
+//! Fixed-point layers for everything that decides entropy-coding probabilities (DESIGN.md,
+//! principle 1): trained with fake quantization (floats that take only fixed-point values,
+//! straight-through gradients), run at coding time in pure integer arithmetic, so that encoder
+//! and decoder compute identical results on every machine.
+//!
+//! Format: activations are integers `a` standing for `a / 2^ACT_FRAC_BITS`, clamped to
+//! `ACT_MIN ..= ACT_MAX`; a layer's weights are integers `|w| <= WEIGHT_MAX` standing for
+//! `w / 2^e` with one exponent `e` per layer (the largest that fits its largest weight); biases
+//! are integers at `2^(e + ACT_FRAC_BITS)`. A convolution accumulates exactly in `i32` (bounded by
+//! [`MAX_FAN_IN`]), then rounds back to the activation format: `(acc + 2^(e-1)) >> e`.
+
+use burn::nn::conv::{Conv2d, ConvTranspose2d};
+use burn::nn::PaddingConfig2d;
+use burn::tensor::backend::Backend;
+use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
+use burn::tensor::Tensor;
+
+use crate::{Error, Result};
+
+/// Fractional bits of activations.
+pub const ACT_FRAC_BITS: u32 = 4;
+/// Activation range (±128 in real units).
+pub const ACT_MAX: i32 = (1 << 11) - 1;
+pub const ACT_MIN: i32 = -(1 << 11);
+/// Largest weight magnitude (8-bit signed weights).
+pub const WEIGHT_MAX: i32 = 127;
+/// Largest number of products one output sums, so that `i32` accumulation cannot overflow:
+/// `MAX_FAN_IN · WEIGHT_MAX · 2^11 < 2^31` with room for the bias.
+pub const MAX_FAN_IN: usize = 4096;
+/// Largest weight exponent (weights smaller than `WEIGHT_MAX / 2^MAX_EXPONENT` round to 0).
+const MAX_EXPONENT: i32 = 20;
+
+const ACT_SCALE: f64 = (1u32 << ACT_FRAC_BITS) as f64;
+
+/// Rounds to the activation grid (round half up) and clamps, with a straight-through gradient.
+pub fn fake_quant_act<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
+    let q = x
+        .clone()
+        .mul_scalar(ACT_SCALE)
+        .add_scalar(0.5)
+        .floor()
+        .clamp(ACT_MIN as f64, ACT_MAX as f64)
+        .div_scalar(ACT_SCALE);
+    x.clone() + (q - x).detach()
+}
+
+/// The weight exponent of a layer whose largest weight magnitude is `max_abs`.
+fn weight_exponent(max_abs: f32) -> i32 {
+    if max_abs <= 0.0 || !max_abs.is_finite() {
+        return MAX_EXPONENT;
+    }
+    ((WEIGHT_MAX as f64 / max_abs as f64).log2().floor() as i32).clamp(0, MAX_EXPONENT)
+}
+
+/// `2^e` for a layer's weights, as a one-element tensor computed on the device (no host sync).
+fn weight_scale<B: Backend, const D: usize>(w: &Tensor<B, D>) -> Tensor<B, 1> {
+    w.clone()
+        .detach()
+        .abs()
+        .max()
+        .clamp_min(1e-30)
+        .recip()
+        .mul_scalar(WEIGHT_MAX as f64)
+        .log()
+        .div_scalar(std::f64::consts::LN_2)
+        .floor()
+        .clamp(0.0, MAX_EXPONENT as f64)
+        .mul_scalar(std::f64::consts::LN_2)
+        .exp()
+        .round()
+}
+
+/// Rounds `x` to the grid `1 / scale` (round half up) with a straight-through gradient.
+fn fake_quant_grid<B: Backend, const D: usize>(x: Tensor<B, D>, scale: Tensor<B, D>) -> Tensor<B, D> {
+    let q = x.clone().mul(scale.clone()).add_scalar(0.5).floor().div(scale);
+    x.clone() + (q - x).detach()
+}
+
+/// Fake-quantized weight and bias of a layer, as [`IntConv`] quantizes them.
+fn fake_quant_params<B: Backend>(weight: Tensor<B, 4>, bias: Option<Tensor<B, 1>>) -> (Tensor<B, 4>, Option<Tensor<B, 1>>) {
+    let scale = weight_scale(&weight);
+    let bias_scale = scale.clone().mul_scalar(ACT_SCALE);
+    let weight = fake_quant_grid(weight, scale.reshape([1, 1, 1, 1]));
+    let bias = bias.map(|b| fake_quant_grid(b, bias_scale));
+    (weight, bias)
+}
+
+/// Training-time twin of [`IntConv::from_conv`]`.forward`: fixed-point weights, bias and output.
+pub fn fake_quant_conv<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    let (weight, bias) = fake_quant_params(conv.weight.val(), conv.bias.as_ref().map(|b| b.val()));
+    let padding = match conv.padding {
+        PaddingConfig2d::Explicit(p, ..) => p,
+        _ => 0,
+    };
+    let options = ConvOptions::new(conv.stride, [padding, padding], conv.dilation, conv.groups);
+    fake_quant_act(burn::tensor::module::conv2d(x, weight, bias, options))
+}
+
+/// Training-time twin of [`IntConv::from_conv_transpose`]`.forward`.
+pub fn fake_quant_conv_transpose<B: Backend>(conv: &ConvTranspose2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    let (weight, bias) = fake_quant_params(conv.weight.val(), conv.bias.as_ref().map(|b| b.val()));
+    let options = ConvTransposeOptions::new(conv.stride, conv.padding, conv.padding_out, conv.dilation, conv.groups);
+    fake_quant_act(burn::tensor::module::conv_transpose2d(x, weight, bias, options))
+}
+
+/// Rounds a bias to the grid `2^-(e + ACT_FRAC_BITS)` of its layer's accumulator.
+fn quantize_bias(b: f32, exponent: i32) -> i32 {
+    let scale = 2f64.powi(exponent + ACT_FRAC_BITS as i32);
+    (b as f64 * scale + 0.5).floor().clamp(-(1i64 << 29) as f64, (1i64 << 29) as f64) as i32
+}
+
+/// A feature map in the activation format, batch of one: `[channels, height, width]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IntTensor {
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+    /// Row-major `[C, H, W]` values.
+    pub data: Vec<i32>,
+}
+
+impl IntTensor {
+    /// Quantizes real values to the activation format (used for inputs that are already exact
+    /// multiples of the grid, such as decoded integer symbols).
+    pub fn from_f32(channels: usize, height: usize, width: usize, values: &[f32]) -> Self {
+        let data = values
+            .iter()
+            .map(|&v| ((v as f64 * ACT_SCALE + 0.5).floor() as i64).clamp(ACT_MIN as i64, ACT_MAX as i64) as i32)
+            .collect();
+        Self { channels, height, width, data }
+    }
+
+    /// Applies ReLU in place.
+    pub fn relu(mut self) -> Self {
+        for v in &mut self.data {
+            *v = (*v).max(0);
+        }
+        self
+    }
+}
+
+/// A convolution (or transposed convolution) in integer arithmetic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IntConv {
+    cin: usize,
+    cout: usize,
+    kernel: usize,
+    stride: usize,
+    padding: usize,
+    /// Extra rows/columns at the bottom/right of a transposed convolution's output.
+    padding_out: usize,
+    transposed: bool,
+    exponent: i32,
+    /// `[cout, cin, k, k]` for both kinds (transposed weights are stored re-laid out).
+    weight: Vec<i32>,
+    bias: Vec<i32>,
+}
+
+impl IntConv {
+    /// Quantizes a trained convolution (no dilation, no groups, square kernel and stride).
+    pub fn from_conv<B: Backend>(conv: &Conv2d<B>) -> Result<Self> {
+        let [cout, cin, k, k2] = conv.weight.dims();
+        let padding = match conv.padding {
+            PaddingConfig2d::Explicit(t, l, b, r) if t == l && l == b && b == r => t,
+            PaddingConfig2d::Valid => 0,
+            _ => return Err(Error::Model("fixed-point conv needs explicit symmetric padding".into())),
+        };
+        if k != k2 || conv.stride[0] != conv.stride[1] || conv.groups != 1 || conv.dilation != [1, 1] {
+            return Err(Error::Model("fixed-point conv needs square kernels and strides".into()));
+        }
+        let w: Vec<f32> = to_vec(conv.weight.val())?;
+        let b: Vec<f32> = match &conv.bias {
+            Some(b) => to_vec(b.val())?,
+            None => vec![0.0; cout],
+        };
+        Self::new(cin, cout, k, conv.stride[0], padding, 0, false, w, &b)
+    }
+
+    /// Quantizes a trained transposed convolution (weights `[cin, cout, k, k]` in burn).
+    pub fn from_conv_transpose<B: Backend>(conv: &ConvTranspose2d<B>) -> Result<Self> {
+        let [cin, cout, k, k2] = conv.weight.dims();
+        if k != k2 || conv.stride[0] != conv.stride[1] || conv.padding[0] != conv.padding[1] || conv.groups != 1 || conv.dilation != [1, 1] || conv.padding_out[0] != conv.padding_out[1] {
+            return Err(Error::Model("fixed-point transposed conv needs square kernels and strides".into()));
+        }
+        let w: Vec<f32> = to_vec(conv.weight.val())?;
+        // Re-lay out [cin, cout, k, k] as [cout, cin, k, k].
+        let mut relaid = vec![0.0; w.len()];
+        for i in 0..cin {
+            for o in 0..cout {
+                for t in 0..k * k {
+                    relaid[(o * cin + i) * k * k + t] = w[(i * cout + o) * k * k + t];
+                }
+            }
+        }
+        let b: Vec<f32> = match &conv.bias {
+            Some(b) => to_vec(b.val())?,
+            None => vec![0.0; cout],
+        };
+        Self::new(cin, cout, k, conv.stride[0], conv.padding[0], conv.padding_out[0], true, relaid, &b)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn new(cin: usize, cout: usize, kernel: usize, stride: usize, padding: usize, padding_out: usize, transposed: bool, w: Vec<f32>, b: &[f32]) -> Result<Self> {
+        if cin * kernel * kernel > MAX_FAN_IN {
+            return Err(Error::Model(format!("fan-in {} over the fixed-point limit {MAX_FAN_IN}", cin * kernel * kernel)));
+        }
+        let exponent = weight_exponent(w.iter().fold(0f32, |m, v| m.max(v.abs())));
+        let scale = 2f64.powi(exponent);
+        let weight = w.iter().map(|&v| ((v as f64 * scale + 0.5).floor() as i32).clamp(-WEIGHT_MAX - 1, WEIGHT_MAX)).collect();
+        let bias = b.iter().map(|&v| quantize_bias(v, exponent)).collect();
+        Ok(Self { cin, cout, kernel, stride, padding, padding_out, transposed, exponent, weight, bias })
+    }
+
+    /// Output size along one axis for an input of `n`.
+    fn out_len(&self, n: usize) -> usize {
+        if self.transposed {
+            (n - 1) * self.stride + self.kernel + self.padding_out - 2 * self.padding
+        } else {
+            (n + 2 * self.padding - self.kernel) / self.stride + 1
+        }
+    }
+
+    /// Runs the layer: exact `i32` accumulation, then rounding to the activation format.
+    pub fn forward(&self, x: &IntTensor) -> Result<IntTensor> {
+        if x.channels != self.cin {
+            return Err(Error::Model(format!("layer expects {} channels, got {}", self.cin, x.channels)));
+        }
+        let (oh, ow) = (self.out_len(x.height), self.out_len(x.width));
+        let k = self.kernel;
+        let mut acc: Vec<i32> = Vec::with_capacity(self.cout * oh * ow);
+        for o in 0..self.cout {
+            acc.extend(std::iter::repeat_n(self.bias[o], oh * ow));
+        }
+        for o in 0..self.cout {
+            let out = &mut acc[o * oh * ow..(o + 1) * oh * ow];
+            for i in 0..self.cin {
+                let input = &x.data[i * x.height * x.width..(i + 1) * x.height * x.width];
+                let w = &self.weight[(o * self.cin + i) * k * k..(o * self.cin + i + 1) * k * k];
+                if self.transposed {
+                    scatter_transposed(input, x.height, x.width, w, k, self.stride, self.padding, out, oh, ow);
+                } else {
+                    gather_conv(input, x.height, x.width, w, k, self.stride, self.padding, out, oh, ow);
+                }
+            }
+        }
+        let e = self.exponent;
+        let round = if e > 0 { 1i32 << (e - 1) } else { 0 };
+        let data = acc.into_iter().map(|a| ((a + round) >> e).clamp(ACT_MIN, ACT_MAX)).collect();
+        Ok(IntTensor { channels: self.cout, height: oh, width: ow, data })
+    }
+}
+
+/// `out[y, x] += sum_{ky, kx} w[ky, kx] · in[y·s − p + ky, x·s − p + kx]` (zero outside).
+#[allow(clippy::too_many_arguments)]
+fn gather_conv(input: &[i32], h: usize, w_in: usize, w: &[i32], k: usize, s: usize, p: usize, out: &mut [i32], oh: usize, ow: usize) {
+    for ky in 0..k {
+        for kx in 0..k {
+            let wv = w[ky * k + kx];
+            if wv == 0 {
+                continue;
+            }
+            for y in 0..oh {
+                let iy = (y * s + ky) as isize - p as isize;
+                if iy < 0 || iy >= h as isize {
+                    continue;
+                }
+                let row = &input[iy as usize * w_in..(iy as usize + 1) * w_in];
+                let orow = &mut out[y * ow..(y + 1) * ow];
+                for (x, o) in orow.iter_mut().enumerate() {
+                    let ix = (x * s + kx) as isize - p as isize;
+                    if ix >= 0 && ix < w_in as isize {
+                        *o += wv * row[ix as usize];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `out[iy·s − p + ky, ix·s − p + kx] += w[ky, kx] · in[iy, ix]` (dropped outside the output).
+#[allow(clippy::too_many_arguments)]
+fn scatter_transposed(input: &[i32], h: usize, w_in: usize, w: &[i32], k: usize, s: usize, p: usize, out: &mut [i32], oh: usize, ow: usize) {
+    for ky in 0..k {
+        for kx in 0..k {
+            let wv = w[ky * k + kx];
+            if wv == 0 {
+                continue;
+            }
+            for iy in 0..h {
+                let y = (iy * s + ky) as isize - p as isize;
+                if y < 0 || y >= oh as isize {
+                    continue;
+                }
+                for ix in 0..w_in {
+                    let x = (ix * s + kx) as isize - p as isize;
+                    if x >= 0 && x < ow as isize {
+                        out[y as usize * ow + x as usize] += wv * input[iy * w_in + ix];
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn to_vec<B: Backend, const D: usize>(t: Tensor<B, D>) -> Result<Vec<f32>> {
+    t.into_data().convert::<f32>().to_vec().map_err(|e| Error::Model(format!("tensor data: {e:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::{Distribution, Tensor, TensorData};
+
+    use super::*;
+    use crate::codec::Cpu;
+    use crate::nn::{conv_down, conv_up};
+
+    /// A random input already on the activation grid, as both a float tensor and an IntTensor.
+    fn input(c: usize, h: usize, w: usize) -> (Tensor<Cpu, 4>, IntTensor) {
+        let x = Tensor::<Cpu, 4>::random([1, c, h, w], Distribution::Uniform(-6.0, 6.0), &Default::default());
+        let x = fake_quant_act(x);
+        let values: Vec<f32> = x.to_data().to_vec().unwrap();
+        (x, IntTensor::from_f32(c, h, w, &values))
+    }
+
+    /// The float training path and the integer path agree (up to a rare last-bit difference
+    /// where f32 accumulation is inexact), and the integer path is the one that codes.
+    fn compare(float: Tensor<Cpu, 4>, int: IntTensor) {
+        let f: Vec<f32> = float.into_data().to_vec().unwrap();
+        assert_eq!(f.len(), int.data.len());
+        let mut differ = 0;
+        for (a, &b) in f.iter().zip(&int.data) {
+            let a = (a * ACT_SCALE as f32).round() as i32;
+            assert!((a - b).abs() <= 1, "float {a} vs int {b}");
+            differ += usize::from(a != b);
+        }
+        assert!(differ * 100 <= f.len(), "{differ} of {} outputs differ", f.len());
+        assert!(int.data.iter().any(|&v| v != 0));
+    }
+
+    #[test]
+    fn conv_matches_its_fake_quant_twin() {
+        let conv = conv_down::<Cpu>(6, 5, 5, &Default::default());
+        let (x, xi) = input(6, 11, 9);
+        let int = IntConv::from_conv(&conv).unwrap();
+        let out = int.forward(&xi).unwrap();
+        assert_eq!((out.channels, out.height, out.width), (5, 6, 5));
+        compare(fake_quant_conv(&conv, x), out);
+    }
+
+    #[test]
+    fn conv_transpose_matches_its_fake_quant_twin() {
+        let conv = conv_up::<Cpu>(4, 7, 5, &Default::default());
+        let (x, xi) = input(4, 5, 3);
+        let int = IntConv::from_conv_transpose(&conv).unwrap();
+        let out = int.forward(&xi).unwrap();
+        assert_eq!((out.channels, out.height, out.width), (7, 10, 6));
+        compare(fake_quant_conv_transpose(&conv, x), out);
+    }
+
+    #[test]
+    fn activations_round_half_up_and_clamp() {
+        let x = Tensor::<Cpu, 1>::from_data(TensorData::new(vec![0.03125f32, -0.03125, 1000.0, -1000.0, 0.1], [5]), &Default::default());
+        let q: Vec<f32> = fake_quant_act(x).into_data().to_vec().unwrap();
+        assert_eq!(q, [0.0625, 0.0, ACT_MAX as f32 / 16.0, ACT_MIN as f32 / 16.0, 0.125]);
+        let t = IntTensor::from_f32(1, 1, 5, &[0.03125, -0.03125, 1000.0, -1000.0, 0.1]);
+        assert_eq!(t.data, [1, 0, ACT_MAX, ACT_MIN, 2]);
+    }
+
+    #[test]
+    fn fan_in_is_bounded() {
+        let conv = conv_down::<Cpu>(200, 2, 5, &Default::default());
+        assert!(IntConv::from_conv(&conv).is_err());
+    }
+}
