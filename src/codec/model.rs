@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use crate::container::{MediaKind, ModelId};
-use crate::image::ImageCodec;
+use crate::image::FactorizedCodec;
 use crate::{Error, Result};
 
 use super::model_file::{Architecture, ModelFile, ModelMeta};
@@ -31,7 +31,7 @@ impl Model {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let file = ModelFile::parse(bytes)?;
         let codec: Box<dyn MediaCodec> = match file.meta.architecture {
-            Architecture::ImageFactorized(config) => Box::new(ImageCodec::new(&file, config)?),
+            Architecture::ImageFactorized(config) => Box::new(FactorizedCodec::new(&file, config)?),
         };
         Ok(Self { meta: file.meta, id: file.id, codec })
     }

@@ -18,7 +18,7 @@ pub struct KnownChunk {
 }
 
 /// The chunk types of format v1.0. Each may appear at most once in a file.
-pub const KNOWN_CHUNKS: [KnownChunk; 3] = [
+pub const KNOWN_CHUNKS: [KnownChunk; 4] = [
     KnownChunk {
         fourcc: FourCc::NEND,
         required: true,
@@ -28,6 +28,11 @@ pub const KNOWN_CHUNKS: [KnownChunk; 3] = [
         fourcc: FourCc::YLAT,
         required: true,
         description: "image latent (range-coded)",
+    },
+    KnownChunk {
+        fourcc: FourCc::ZLAT,
+        required: true,
+        description: "image hyper-latent (range-coded)",
     },
     KnownChunk {
         fourcc: FourCc::META,

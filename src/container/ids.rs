@@ -58,6 +58,8 @@ impl FourCc {
     pub const NEND: FourCc = FourCc(*b"NEND");
     /// `YLAT`: the image latent, range-coded (see FORMAT.md, "Image codec payload").
     pub const YLAT: FourCc = FourCc(*b"YLAT");
+    /// `ZLAT`: the image hyper-latent of hyperprior models, range-coded (FORMAT.md).
+    pub const ZLAT: FourCc = FourCc(*b"ZLAT");
     /// `META`: optional UTF-8 JSON metadata; decoders ignore it.
     pub const META: FourCc = FourCc(*b"META");
 

@@ -44,12 +44,15 @@ pub fn fake_quant_act<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, 
     x.clone() + (q - x).detach()
 }
 
-/// The weight exponent of a layer whose largest weight magnitude is `max_abs`.
+/// The weight exponent of a layer whose largest weight magnitude is `max_abs`: the largest
+/// `e` in `0..=MAX_EXPONENT` with `max_abs · 2^e <= WEIGHT_MAX`, by exact comparisons (no
+/// logarithm, so every platform finds the same `e`).
 fn weight_exponent(max_abs: f32) -> i32 {
-    if max_abs <= 0.0 || !max_abs.is_finite() {
+    let max_abs = max_abs as f64;
+    if !(max_abs > 0.0) || !max_abs.is_finite() {
         return MAX_EXPONENT;
     }
-    ((WEIGHT_MAX as f64 / max_abs as f64).log2().floor() as i32).clamp(0, MAX_EXPONENT)
+    (0..=MAX_EXPONENT).rev().find(|&e| max_abs * 2f64.powi(e) <= WEIGHT_MAX as f64).unwrap_or(0)
 }
 
 /// `2^e` for a layer's weights, as a one-element tensor computed on the device (no host sync).

@@ -1,0 +1,94 @@
+//! Images ⇄ chunks with a factorized-prior model.
+//!
+//! Encoding: RGB in [0, 1], padded by edge replication to a multiple of 16 → g_a → symbols
+//! `round(y - median_c)` → range coding with channel `c`'s integer table → chunk `YLAT`.
+//! Decoding reverses it; only the synthesis transform (after all symbols are decoded) uses floats.
+
+use burn::tensor::{Tensor, TensorData};
+
+use crate::codec::{Cpu, EncodeOptions, MediaCodec, ModelFile};
+use crate::container::{Chunk, Container, FourCc, Header, ImageParams, MediaParams, ModelId};
+use crate::entropy::{self, TableSet};
+use crate::media::Media;
+use crate::nn::load_tensors;
+use crate::{Error, Result};
+
+use super::pixels::{channel_indexes, chunk, image_tensor, padded_size, tensor_image, to_vec};
+use super::{FactorizedConfig, FactorizedModel, DOWNSAMPLING};
+
+/// A loaded factorized image model, ready to code.
+pub struct FactorizedCodec {
+    model: FactorizedModel<Cpu>,
+    tables: TableSet,
+    medians: Vec<f32>,
+    id: ModelId,
+}
+
+impl FactorizedCodec {
+    /// Builds the codec from a parsed model file.
+    pub fn new(file: &ModelFile, config: FactorizedConfig) -> Result<Self> {
+        let model = load_tensors(FactorizedModel::<Cpu>::new(config, &Default::default()), &file.tensors)?;
+        if file.tables.len() != config.m {
+            return Err(Error::Model(format!("{} entropy tables for {} latent channels", file.tables.len(), config.m)));
+        }
+        let medians = to_vec(model.bottleneck().medians())?;
+        Ok(Self { model, tables: file.tables.clone(), medians, id: file.id })
+    }
+
+    fn channels(&self) -> usize {
+        self.medians.len()
+    }
+}
+
+/// The latent symbols stored in an image file made with the factorized model in `model_file`
+/// (channel-major), decoded with integer arithmetic only: what every decoder must agree on.
+pub fn latent_symbols(nmc_file: &[u8], model_file: &[u8]) -> Result<Vec<i32>> {
+    let container = Container::parse(nmc_file)?;
+    let model = ModelFile::parse(model_file)?;
+    let MediaParams::Image(params) = container.header.params else {
+        return Err(Error::Malformed("not an image file".into()));
+    };
+    let (ph, pw) = padded_size(params.width, params.height, DOWNSAMPLING)?;
+    let plane = ph * pw / (DOWNSAMPLING * DOWNSAMPLING);
+    let payload = chunk(&container.chunks, FourCc::YLAT)?;
+    entropy::decode(payload, &channel_indexes(model.tables.len(), plane, 0), &model.tables)
+}
+
+impl MediaCodec for FactorizedCodec {
+    fn model_id(&self) -> ModelId {
+        self.id
+    }
+
+    fn encode(&self, media: &Media, options: &EncodeOptions) -> Result<(MediaParams, Vec<Chunk>)> {
+        let Media::Image(image) = media;
+        if let Some(q) = options.quality {
+            return Err(Error::InvalidArgument(format!(
+                "quality {q} requested, but image model {} is fixed-rate; omit --quality",
+                self.id
+            )));
+        }
+        let (ph, pw) = padded_size(image.width(), image.height(), DOWNSAMPLING)?;
+        let y = self.model.analysis(image_tensor(image, ph, pw)?);
+        let medians = Tensor::<Cpu, 1>::from_data(TensorData::new(self.medians.clone(), [self.channels()]), &Default::default())
+            .reshape([1, self.channels(), 1, 1]);
+        let symbols: Vec<i32> = to_vec((y - medians).round())?.into_iter().map(|v| v as i32).collect();
+        let plane = ph * pw / (DOWNSAMPLING * DOWNSAMPLING);
+        let payload = entropy::encode(&symbols, &channel_indexes(self.channels(), plane, 0), &self.tables)?;
+        let params = ImageParams { width: image.width(), height: image.height(), channels: image.channels(), bit_depth: 8 };
+        Ok((MediaParams::Image(params), vec![Chunk { fourcc: FourCc::YLAT, required: true, payload }]))
+    }
+
+    fn decode(&self, header: &Header, chunks: &[Chunk]) -> Result<Media> {
+        let MediaParams::Image(params) = header.params else {
+            return Err(Error::Malformed("not an image file".into()));
+        };
+        let (ph, pw) = padded_size(params.width, params.height, DOWNSAMPLING)?;
+        let (lh, lw) = (ph / DOWNSAMPLING, pw / DOWNSAMPLING);
+        let c = self.channels();
+        let symbols = entropy::decode(chunk(chunks, FourCc::YLAT)?, &channel_indexes(c, lh * lw, 0), &self.tables)?;
+        let plane = lh * lw;
+        let y_hat: Vec<f32> = symbols.iter().enumerate().map(|(i, &s)| s as f32 + self.medians[i / plane]).collect();
+        let y_hat = Tensor::<Cpu, 4>::from_data(TensorData::new(y_hat, [1, c, lh, lw]), &Default::default());
+        Ok(Media::Image(tensor_image(self.model.synthesis(y_hat), &params)?))
+    }
+}

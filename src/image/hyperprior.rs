@@ -1,0 +1,174 @@
+//! The mean–scale hyperprior image model (Minnen et al. 2018, "mbt2018-mean", without the
+//! autoregressive context so decoding stays parallel), with a fixed-point hyper-synthesis:
+//! the means and scales that choose the latent's probability tables are computed in integer
+//! arithmetic at coding time, and with their exact float twin (fake quantization) in training.
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, ConvTranspose2d};
+use burn::tensor::activation::relu;
+use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+use crate::latent::{add_uniform_noise, gaussian, round_ste, EntropyBottleneck};
+use crate::nn::fixed::{fake_quant_act, fake_quant_conv, fake_quant_conv_transpose, IntConv, IntTensor};
+use crate::nn::{conv_down, conv_up};
+use crate::Result;
+
+use super::transforms::{Analysis, Synthesis};
+use super::TrainOutput;
+
+/// Downsampling of the hyper-latent relative to the latent.
+pub const HYPER_DOWNSAMPLING: usize = 4;
+
+/// Architecture of a hyperprior image model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HyperpriorConfig {
+    /// Width of the hidden layers and of the hyper-latent.
+    pub n: usize,
+    /// Number of latent channels.
+    pub m: usize,
+}
+
+/// Hyper-analysis h_a (float): latent `[B, M, h, w]` → hyper-latent `[B, N, h/4, w/4]`.
+#[derive(Module, Debug)]
+pub struct HyperAnalysis<B: Backend> {
+    convs: Vec<Conv2d<B>>,
+}
+
+/// Hyper-synthesis h_s (fixed point): hyper-latent → means and log-scales `[B, 2M, h, w]`.
+#[derive(Module, Debug)]
+pub struct HyperSynthesis<B: Backend> {
+    ups: Vec<ConvTranspose2d<B>>,
+    out: Conv2d<B>,
+}
+
+/// The whole hyperprior model.
+#[derive(Module, Debug)]
+pub struct HyperpriorModel<B: Backend> {
+    g_a: Analysis<B>,
+    g_s: Synthesis<B>,
+    h_a: HyperAnalysis<B>,
+    h_s: HyperSynthesis<B>,
+    bottleneck: EntropyBottleneck<B>,
+}
+
+impl<B: Backend> HyperAnalysis<B> {
+    fn new(n: usize, m: usize, device: &B::Device) -> Self {
+        let first = burn::nn::conv::Conv2dConfig::new([m, n], [3, 3])
+            .with_padding(burn::nn::PaddingConfig2d::Explicit(1, 1, 1, 1))
+            .init(device);
+        Self { convs: vec![first, conv_down(n, n, 5, device), conv_down(n, n, 5, device)] }
+    }
+
+    fn forward(&self, y: Tensor<B, 4>) -> Tensor<B, 4> {
+        let last = self.convs.len() - 1;
+        self.convs.iter().enumerate().fold(y, |h, (i, conv)| {
+            let h = conv.forward(h);
+            if i < last { relu(h) } else { h }
+        })
+    }
+}
+
+impl<B: Backend> HyperSynthesis<B> {
+    fn new(n: usize, m: usize, device: &B::Device) -> Self {
+        let wide = n * 3 / 2;
+        let out = burn::nn::conv::Conv2dConfig::new([wide, 2 * m], [3, 3])
+            .with_padding(burn::nn::PaddingConfig2d::Explicit(1, 1, 1, 1))
+            .init(device);
+        Self { ups: vec![conv_up(n, n, 5, device), conv_up(n, wide, 5, device)], out }
+    }
+
+    /// Training twin of [`IntHyperSynthesis::forward`] (fixed-point values, float arithmetic).
+    fn forward(&self, z_hat: Tensor<B, 4>) -> Tensor<B, 4> {
+        let mut h = z_hat;
+        for up in &self.ups {
+            h = relu(fake_quant_conv_transpose(up, h));
+        }
+        fake_quant_conv(&self.out, h)
+    }
+}
+
+/// The integer hyper-synthesis used for coding.
+#[derive(Clone, Debug)]
+pub struct IntHyperSynthesis {
+    ups: Vec<IntConv>,
+    out: IntConv,
+}
+
+impl IntHyperSynthesis {
+    /// Means and log-scales (activation format), `[2M, h, w]`, from the fixed-point hyper-latent.
+    pub fn forward(&self, z_hat: &IntTensor) -> Result<IntTensor> {
+        let mut h = z_hat.clone();
+        for up in &self.ups {
+            h = up.forward(&h)?.relu();
+        }
+        self.out.forward(&h)
+    }
+}
+
+impl<B: Backend> HyperpriorModel<B> {
+    /// A freshly initialised model.
+    pub fn new(config: HyperpriorConfig, device: &B::Device) -> Self {
+        let HyperpriorConfig { n, m } = config;
+        Self {
+            g_a: Analysis::new(n, m, device),
+            g_s: Synthesis::new(n, m, device),
+            h_a: HyperAnalysis::new(n, m, device),
+            h_s: HyperSynthesis::new(n, m, device),
+            bottleneck: EntropyBottleneck::new(n, device),
+        }
+    }
+
+    /// The hyper-latent's entropy bottleneck.
+    pub fn bottleneck(&self) -> &EntropyBottleneck<B> {
+        &self.bottleneck
+    }
+
+    /// Runs g_a.
+    pub fn analysis(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        self.g_a.forward(x)
+    }
+
+    /// Runs h_a.
+    pub fn hyper_analysis(&self, y: Tensor<B, 4>) -> Tensor<B, 4> {
+        self.h_a.forward(y)
+    }
+
+    /// Runs g_s.
+    pub fn synthesis(&self, y: Tensor<B, 4>) -> Tensor<B, 4> {
+        self.g_s.forward(y)
+    }
+
+    /// The integer hyper-synthesis for coding.
+    pub fn int_hyper_synthesis(&self) -> Result<IntHyperSynthesis> {
+        Ok(IntHyperSynthesis {
+            ups: self.h_s.ups.iter().map(IntConv::from_conv_transpose).collect::<Result<_>>()?,
+            out: IntConv::from_conv(&self.h_s.out)?,
+        })
+    }
+
+    /// Per-channel medians of the hyper-latent on the activation grid.
+    pub fn hyper_medians(&self) -> Tensor<B, 1> {
+        fake_quant_act(self.bottleneck.medians())
+    }
+
+    /// Training pass: noisy latents for the rates, straight-through rounding for the distortion,
+    /// fixed-point hyper-synthesis.
+    pub fn forward_train(&self, x: Tensor<B, 4>) -> TrainOutput<B> {
+        let y = self.g_a.forward(x);
+        let z = self.h_a.forward(y.clone());
+        let z_likelihood = self.bottleneck.likelihood(add_uniform_noise(z.clone()));
+        let medians = self.hyper_medians().reshape([1, self.bottleneck.channels(), 1, 1]);
+        let z_hat = fake_quant_act(round_ste(z - medians.clone()) + medians);
+        let params = self.h_s.forward(z_hat);
+        let m = y.dims()[1];
+        let [b, _, h, w] = params.dims();
+        let mean = params.clone().slice([0..b, 0..m, 0..h, 0..w]);
+        let log_scale = params.slice([0..b, m..2 * m, 0..h, 0..w]);
+        let y_likelihood = gaussian::likelihood(add_uniform_noise(y.clone()), mean.clone(), log_scale);
+        let y_hat = round_ste(y - mean.clone()) + mean;
+        let bits = (z_likelihood.log().sum() + y_likelihood.log().sum()).div_scalar(-std::f64::consts::LN_2);
+        TrainOutput { x_hat: self.g_s.forward(y_hat), bits }
+    }
+}

@@ -1,0 +1,100 @@
+//! The mean–scale Gaussian conditional of Minnen et al. 2018: a latent element is modelled as
+//! a Gaussian with a predicted mean and scale, convolved with a unit box (integer bins).
+//!
+//! At coding time the scale comes from the fixed-point hyper-synthesis as a log-scale `l` on
+//! the activation grid (`l_q / 2^ACT_FRAC_BITS`), and the table is chosen by an integer formula,
+//! so that encoder and decoder agree exactly: table `k` has scale `exp(LOG_SCALE_MIN + k/8)`
+//! and `k = clamp((l_q − LOG_SCALE_MIN_Q + 1) >> 1, 0, SCALE_COUNT − 1)` (nearest, ties up).
+
+use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
+
+use crate::entropy::{gaussian_tables, TableSet};
+use crate::nn::fixed::ACT_FRAC_BITS;
+use crate::Result;
+
+/// Number of Gaussian tables.
+pub const SCALE_COUNT: usize = 64;
+/// `ln` of the smallest scale, on the activation grid: −35/16 = −2.1875 (scale ≈ 0.112).
+pub const LOG_SCALE_MIN_Q: i32 = -35;
+/// Log-scale step between tables: 2 activation-grid steps = 1/8.
+const LOG_SCALE_STEP_Q: i32 = 2;
+
+fn grid() -> f64 {
+    (1u32 << ACT_FRAC_BITS) as f64
+}
+
+/// The scales of the tables: `exp(LOG_SCALE_MIN + k/8)`, about 0.112 to 295.
+pub fn table_scales() -> Vec<f64> {
+    (0..SCALE_COUNT as i32).map(|k| ((LOG_SCALE_MIN_Q + k * LOG_SCALE_STEP_Q) as f64 / grid()).exp()).collect()
+}
+
+/// The integer Gaussian tables (built once with floats; stored in the model file).
+pub fn build_tables() -> Result<TableSet> {
+    gaussian_tables(&table_scales())
+}
+
+/// The table index of a fixed-point log-scale (integer arithmetic only).
+pub fn scale_index(log_scale_q: i32) -> u32 {
+    let k = (i64::from(log_scale_q) - i64::from(LOG_SCALE_MIN_Q) + 1) >> 1;
+    k.clamp(0, SCALE_COUNT as i64 - 1) as u32
+}
+
+/// Training likelihood of `y` (noisy or rounded) under `N(mean, exp(log_scale))` integrated over
+/// the unit bin around it; the scale is bounded below by the smallest table scale.
+pub fn likelihood<B: Backend>(y: Tensor<B, 4>, mean: Tensor<B, 4>, log_scale: Tensor<B, 4>) -> Tensor<B, 4> {
+    let min_log = LOG_SCALE_MIN_Q as f64 / grid();
+    let scale = log_scale.clamp_min(min_log).exp();
+    // Evaluate on the lower tail (|y − μ|) where the normal CDF is most accurate.
+    let v = (y - mean).abs();
+    let upper = normal_cdf((v.clone().neg().add_scalar(0.5)) / scale.clone());
+    let lower = normal_cdf((v.neg().sub_scalar(0.5)) / scale);
+    (upper - lower).clamp_min(1e-9)
+}
+
+fn normal_cdf<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
+    x.mul_scalar(std::f64::consts::FRAC_1_SQRT_2).erf().add_scalar(1.0).mul_scalar(0.5)
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::TensorData;
+
+    use super::*;
+    use crate::codec::Cpu;
+
+    #[test]
+    fn index_is_nearest_table() {
+        let scales = table_scales();
+        for l_q in -80..120 {
+            let l = l_q as f64 / grid();
+            let k = scale_index(l_q) as usize;
+            let best = (0..SCALE_COUNT).min_by(|&a, &b| (scales[a].ln() - l).abs().total_cmp(&(scales[b].ln() - l).abs())).unwrap();
+            // Nearest in log-scale; on an exact tie the larger scale.
+            assert!(k == best || (k == best + 1 && ((scales[k].ln() - l).abs() - (scales[best].ln() - l).abs()).abs() < 1e-9), "l_q {l_q}: {k} vs {best}");
+        }
+        assert_eq!(scale_index(i32::MIN), 0);
+        assert_eq!(scale_index(i32::MAX), SCALE_COUNT as u32 - 1);
+        assert!((table_scales()[0] - 0.1122).abs() < 1e-3 && table_scales()[63] > 290.0);
+    }
+
+    #[test]
+    fn likelihood_matches_the_tables() {
+        let tables = build_tables().unwrap();
+        let device = Default::default();
+        let k = 20usize;
+        let log_scale = (LOG_SCALE_MIN_Q + 2 * k as i32) as f32 / 16.0;
+        let values: Vec<f32> = (-4..=4).map(|v| v as f32).collect();
+        let n = values.len();
+        let y = Tensor::<Cpu, 4>::from_data(TensorData::new(values.clone(), [1, 1, 1, n]), &device);
+        let p: Vec<f32> = likelihood(y, Tensor::zeros([1, 1, 1, n], &device), Tensor::full([1, 1, 1, n], log_scale, &device))
+            .into_data()
+            .to_vec()
+            .unwrap();
+        let table = &tables.tables()[k];
+        for (v, p) in values.iter().zip(p) {
+            let q = table.pmf()[(*v as i32 - table.offset()) as usize] as f64 / (1u64 << 24) as f64;
+            assert!((q - p as f64).abs() < 1e-4, "value {v}: table {q}, likelihood {p}");
+        }
+    }
+}
