@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use burn::backend::Autodiff;
 use burn::tensor::backend::Backend;
-use nmc::codec::Cpu;
+use nmc::codec::{Architecture, Cpu};
 use nmc::image::FactorizedConfig;
 use nmc::train::{train_image, ImageTrainConfig};
 use nmc::{DecodeOptions, EncodeOptions, Image, Media, Model};
@@ -24,7 +24,7 @@ fn main() -> nmc::Result<()> {
         out: scratch.path().join("tiny.nmcm"),
         resume: None,
         validation: None,
-        architecture: FactorizedConfig { n: 8, m: 8 },
+        architecture: Architecture::ImageFactorized(FactorizedConfig { n: 8, m: 8 }),
         lambda: 0.05,
         steps: 300,
         batch: 4,

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use burn::backend::Autodiff;
-use nmc::codec::{Cpu, ModelFile};
+use nmc::codec::{Architecture, Cpu, ModelFile};
 use nmc::image::FactorizedConfig;
 use nmc::train::{train_image, ImageTrainConfig};
 
@@ -13,7 +13,7 @@ fn config(out: &Path, steps: u64, resume: bool) -> ImageTrainConfig {
         out: out.to_path_buf(),
         resume: resume.then(|| out.to_path_buf()),
         validation: None,
-        architecture: FactorizedConfig { n: 8, m: 8 },
+        architecture: Architecture::ImageFactorized(FactorizedConfig { n: 8, m: 8 }),
         lambda: 0.05,
         steps,
         batch: 2,

@@ -6,7 +6,8 @@ use burn::backend::Autodiff;
 use clap::{Args, Subcommand};
 
 use crate::codec::Cpu;
-use crate::image::FactorizedConfig;
+use crate::codec::Architecture;
+use crate::image::{FactorizedConfig, HyperpriorConfig};
 use crate::train::{train_image, ImageTrainConfig};
 use crate::{Error, Result};
 
@@ -41,6 +42,9 @@ pub struct ImageArgs {
     /// Adam learning rate.
     #[arg(long, default_value_t = 1e-4)]
     lr: f64,
+    /// Architecture of a new model: `factorized` (bmshj2018) or `hyperprior` (mbt2018-mean).
+    #[arg(long, default_value = "factorized")]
+    arch: String,
     /// Hidden width N of a new model.
     #[arg(long, default_value_t = 128)]
     n: usize,
@@ -90,7 +94,11 @@ pub fn run(command: TrainCommand) -> Result<()> {
         out: args.out.clone(),
         resume: args.resume,
         validation: args.val,
-        architecture: FactorizedConfig { n: args.n, m: args.m },
+        architecture: match args.arch.as_str() {
+            "factorized" => Architecture::ImageFactorized(FactorizedConfig { n: args.n, m: args.m }),
+            "hyperprior" => Architecture::ImageHyperprior(HyperpriorConfig { n: args.n, m: args.m }),
+            other => return Err(Error::InvalidArgument(format!("unknown --arch '{other}' (factorized or hyperprior)"))),
+        },
         lambda: args.lambda,
         steps: args.steps,
         batch: args.batch,

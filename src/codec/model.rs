@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use crate::container::{MediaKind, ModelId};
-use crate::image::FactorizedCodec;
+use crate::image::{FactorizedCodec, HyperpriorCodec};
 use crate::{Error, Result};
 
 use super::model_file::{Architecture, ModelFile, ModelMeta};
@@ -32,6 +32,7 @@ impl Model {
         let file = ModelFile::parse(bytes)?;
         let codec: Box<dyn MediaCodec> = match file.meta.architecture {
             Architecture::ImageFactorized(config) => Box::new(FactorizedCodec::new(&file, config)?),
+            Architecture::ImageHyperprior(config) => Box::new(HyperpriorCodec::new(&file, config)?),
         };
         Ok(Self { meta: file.meta, id: file.id, codec })
     }
@@ -68,7 +69,7 @@ impl Model {
     /// The media kind this model codes.
     pub fn kind(&self) -> MediaKind {
         match self.meta.architecture {
-            Architecture::ImageFactorized(_) => MediaKind::Image,
+            Architecture::ImageFactorized(_) | Architecture::ImageHyperprior(_) => MediaKind::Image,
         }
     }
 

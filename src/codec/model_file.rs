@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::container::ModelId;
 use crate::entropy::TableSet;
-use crate::image::FactorizedConfig;
+use crate::image::{FactorizedConfig, HyperpriorConfig};
 use crate::nn::{read_tensors, write_tensors, StoredTensor};
 use crate::{Error, Result};
 
@@ -23,6 +23,8 @@ const MAX_META: usize = 1 << 20;
 pub enum Architecture {
     /// bmshj2018-factorized image model.
     ImageFactorized(FactorizedConfig),
+    /// mbt2018-mean image model (no context model) with a fixed-point hyper-synthesis.
+    ImageHyperprior(HyperpriorConfig),
 }
 
 /// How a model was trained: every run (a resumed run is a new entry), for reproducibility.

@@ -6,14 +6,13 @@ use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-use crate::codec::{Architecture, ModelFile, ModelMeta, TrainingRecord};
+use crate::codec::Architecture;
 use crate::entropy::{TableSet, MAX_TABLE_LEN};
 use crate::latent::{add_uniform_noise, round_ste, EntropyBottleneck};
-use crate::nn::save_tensors;
 use crate::Result;
 
 use super::transforms::{Analysis, Synthesis};
-use super::TrainOutput;
+use super::{wrong_architecture, ImageModel, TrainOutput};
 
 /// Architecture of a factorized image model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,12 +62,25 @@ impl<B: Backend> FactorizedModel<B> {
         let bits = likelihood.log().sum().div_scalar(-std::f64::consts::LN_2);
         TrainOutput { x_hat: self.synthesis(y_hat), bits }
     }
+}
 
-    /// Serializes the model as a model file: metadata, integer tables exported from the
-    /// bottleneck, weights. `config` must be the one the model was built with.
-    pub fn to_model_file(&self, config: FactorizedConfig, lambda: f64, training: TrainingRecord) -> Result<Vec<u8>> {
-        let tables = TableSet::new(self.bottleneck.export_tables(MAX_TABLE_LEN)?)?;
-        let meta = ModelMeta { architecture: Architecture::ImageFactorized(config), lambda, training };
-        ModelFile::to_bytes(&meta, &tables, &save_tensors(self))
+impl<B: Backend> ImageModel<B> for FactorizedModel<B> {
+    fn build(architecture: Architecture, device: &B::Device) -> Result<Self> {
+        match architecture {
+            Architecture::ImageFactorized(config) => Ok(Self::new(config, device)),
+            other => Err(wrong_architecture("factorized", other)),
+        }
+    }
+
+    fn forward_train(&self, x: Tensor<B, 4>) -> TrainOutput<B> {
+        FactorizedModel::forward_train(self, x)
+    }
+
+    fn aux_loss(&self) -> Tensor<B, 1> {
+        self.bottleneck.aux_loss()
+    }
+
+    fn export_tables(&self) -> Result<TableSet> {
+        TableSet::new(self.bottleneck.export_tables(MAX_TABLE_LEN)?)
     }
 }

@@ -13,10 +13,12 @@ use serde::{Deserialize, Serialize};
 use crate::latent::{add_uniform_noise, gaussian, round_ste, EntropyBottleneck};
 use crate::nn::fixed::{fake_quant_act, fake_quant_conv, fake_quant_conv_transpose, IntConv, IntTensor};
 use crate::nn::{conv_down, conv_up};
+use crate::codec::Architecture;
+use crate::entropy::{TableSet, MAX_TABLE_LEN};
 use crate::Result;
 
 use super::transforms::{Analysis, Synthesis};
-use super::TrainOutput;
+use super::{wrong_architecture, ImageModel, TrainOutput};
 
 /// Downsampling of the hyper-latent relative to the latent.
 pub const HYPER_DOWNSAMPLING: usize = 4;
@@ -170,5 +172,29 @@ impl<B: Backend> HyperpriorModel<B> {
         let y_hat = round_ste(y - mean.clone()) + mean;
         let bits = (z_likelihood.log().sum() + y_likelihood.log().sum()).div_scalar(-std::f64::consts::LN_2);
         TrainOutput { x_hat: self.g_s.forward(y_hat), bits }
+    }
+}
+
+impl<B: Backend> ImageModel<B> for HyperpriorModel<B> {
+    fn build(architecture: Architecture, device: &B::Device) -> Result<Self> {
+        match architecture {
+            Architecture::ImageHyperprior(config) => Ok(Self::new(config, device)),
+            other => Err(wrong_architecture("hyperprior", other)),
+        }
+    }
+
+    fn forward_train(&self, x: Tensor<B, 4>) -> TrainOutput<B> {
+        HyperpriorModel::forward_train(self, x)
+    }
+
+    fn aux_loss(&self) -> Tensor<B, 1> {
+        self.bottleneck.aux_loss()
+    }
+
+    /// The hyper-latent's factorized tables, then the Gaussian tables.
+    fn export_tables(&self) -> Result<TableSet> {
+        let mut tables = self.bottleneck.export_tables(MAX_TABLE_LEN)?;
+        tables.extend(gaussian::build_tables()?.tables().iter().cloned());
+        TableSet::new(tables)
     }
 }

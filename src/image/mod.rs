@@ -3,17 +3,25 @@
 mod factorized;
 mod factorized_codec;
 mod hyperprior;
+mod hyperprior_codec;
 mod pixels;
 mod transforms;
 
 pub use factorized_codec::{latent_symbols, FactorizedCodec};
+pub use hyperprior_codec::HyperpriorCodec;
 pub use pixels::MAX_UNTILED_PIXELS;
 pub use factorized::{FactorizedConfig, FactorizedModel};
 pub use hyperprior::{HyperpriorConfig, HyperpriorModel, IntHyperSynthesis, HYPER_DOWNSAMPLING};
 pub use transforms::{Analysis, Synthesis, DOWNSAMPLING};
 
+use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
+
+use crate::codec::{Architecture, ModelFile, ModelMeta, TrainingRecord};
+use crate::entropy::TableSet;
+use crate::nn::save_tensors;
+use crate::{Error, Result};
 
 /// What one training forward pass yields.
 pub struct TrainOutput<B: Backend> {
@@ -21,4 +29,26 @@ pub struct TrainOutput<B: Backend> {
     pub x_hat: Tensor<B, 4>,
     /// Total estimated bits of the batch's latents.
     pub bits: Tensor<B, 1>,
+}
+
+/// What the training loop needs of an image model.
+pub trait ImageModel<B: Backend>: Module<B> {
+    /// A fresh model of this architecture (an error for another model kind's architecture).
+    fn build(architecture: Architecture, device: &B::Device) -> Result<Self>;
+    /// One training forward pass.
+    fn forward_train(&self, x: Tensor<B, 4>) -> TrainOutput<B>;
+    /// Auxiliary loss (entropy-bottleneck quantiles).
+    fn aux_loss(&self) -> Tensor<B, 1>;
+    /// The integer entropy tables the model file stores for coding.
+    fn export_tables(&self) -> Result<TableSet>;
+
+    /// Serializes the model as a model file: metadata, integer tables, weights.
+    fn to_model_file(&self, architecture: Architecture, lambda: f64, training: TrainingRecord) -> Result<Vec<u8>> {
+        let meta = ModelMeta { architecture, lambda, training };
+        ModelFile::to_bytes(&meta, &self.export_tables()?, &save_tensors(self))
+    }
+}
+
+fn wrong_architecture(expected: &str, got: Architecture) -> Error {
+    Error::Model(format!("a {expected} model cannot be built from {got:?}"))
 }

@@ -10,6 +10,7 @@ pub use data::ImageSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use burn::module::AutodiffModule;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::record::{BinFileRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::backend::AutodiffBackend;
@@ -19,7 +20,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 use crate::codec::{Architecture, ModelFile, TrainingRecord, TrainingRun, Validation};
-use crate::image::{FactorizedConfig, FactorizedModel};
+use crate::image::{FactorizedModel, HyperpriorModel, ImageModel};
 use crate::nn::load_tensors;
 use crate::{Error, Result};
 
@@ -35,7 +36,7 @@ pub struct ImageTrainConfig {
     /// Folder of validation images, coded for real at every checkpoint.
     pub validation: Option<PathBuf>,
     /// Architecture of a new model (ignored when resuming).
-    pub architecture: FactorizedConfig,
+    pub architecture: Architecture,
     /// Rate–distortion trade-off (loss λ·255²·MSE + bpp).
     pub lambda: f64,
     /// Total steps to reach (including resumed ones).
@@ -67,18 +68,35 @@ pub struct StepStats {
     pub psnr: f64,
 }
 
-/// Trains (or resumes training) a factorized image model on backend `B`.
+/// Trains (or resumes training) an image model on backend `B`.
 pub fn train_image<B: AutodiffBackend>(config: &ImageTrainConfig, device: &B::Device) -> Result<StepStats> {
-    let data = ImageSet::load(&config.data, config.crop)?;
-    let (mut model, mut record, architecture) = match &config.resume {
+    let resumed = match &config.resume {
         Some(path) => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-            let file = ModelFile::parse(&bytes).map_err(|e| e.in_file(path))?;
-            let Architecture::ImageFactorized(arch) = file.meta.architecture;
-            let model = load_tensors(FactorizedModel::<B>::new(arch, device), &file.tensors).map_err(|e| e.in_file(path))?;
+            Some(ModelFile::parse(&bytes).map_err(|e| e.in_file(path))?)
+        }
+        None => None,
+    };
+    match resumed.as_ref().map_or(config.architecture, |f| f.meta.architecture) {
+        Architecture::ImageFactorized(_) => train::<B, FactorizedModel<B>>(config, resumed, device),
+        Architecture::ImageHyperprior(_) => train::<B, HyperpriorModel<B>>(config, resumed, device),
+    }
+}
+
+fn train<B: AutodiffBackend, M: ImageModel<B> + AutodiffModule<B>>(
+    config: &ImageTrainConfig,
+    resumed: Option<ModelFile>,
+    device: &B::Device,
+) -> Result<StepStats> {
+    let data = ImageSet::load(&config.data, config.crop)?;
+    let (mut model, mut record, architecture) = match resumed {
+        Some(file) => {
+            let path = config.resume.as_deref().unwrap_or(&config.out);
+            let arch = file.meta.architecture;
+            let model = load_tensors(M::build(arch, device)?, &file.tensors).map_err(|e| e.in_file(path))?;
             (model, file.meta.training, arch)
         }
-        None => (FactorizedModel::<B>::new(config.architecture, device), TrainingRecord::default(), config.architecture),
+        None => (M::build(config.architecture, device)?, TrainingRecord::default(), config.architecture),
     };
     record.runs.push(TrainingRun {
         data: format!("{} ({} images)", config.data.display(), data.len()),
@@ -93,7 +111,7 @@ pub fn train_image<B: AutodiffBackend>(config: &ImageTrainConfig, device: &B::De
 
     let mut optim = AdamConfig::new()
         .with_grad_clipping(Some(burn::grad_clipping::GradientClippingConfig::Norm(1.0)))
-        .init::<B, FactorizedModel<B>>();
+        .init::<B, M>();
     let optim_path = optim_path(config.resume.as_deref().unwrap_or(&config.out));
     if config.resume.is_some() && optim_path.exists() {
         let state = BinFileRecorder::<FullPrecisionSettings>::new()
@@ -121,7 +139,7 @@ pub fn train_image<B: AutodiffBackend>(config: &ImageTrainConfig, device: &B::De
         let mse = (out.x_hat - x).powi_scalar(2).mean();
         let bpp = out.bits.div_scalar(pixels);
         let loss = mse.clone().mul_scalar(config.lambda * 255.0 * 255.0) + bpp.clone();
-        let total = loss.clone() + model.bottleneck().aux_loss();
+        let total = loss.clone() + model.aux_loss();
         let grads = GradientsParams::from_grads(total.backward(), &model);
         let lr = if step >= config.steps - config.steps / 10 { config.learning_rate / 10.0 } else { config.learning_rate };
         model = optim.step(lr, model, grads);
@@ -212,10 +230,10 @@ fn optim_path(model: &Path) -> PathBuf {
 }
 
 /// Writes the model file (with its integer tables) atomically, plus the optimizer state.
-fn save_model<B: AutodiffBackend, O: Optimizer<FactorizedModel<B>, B>>(
-    model: &FactorizedModel<B>,
+fn save_model<B: AutodiffBackend, M: ImageModel<B> + AutodiffModule<B>, O: Optimizer<M, B>>(
+    model: &M,
     optim: &O,
-    architecture: FactorizedConfig,
+    architecture: Architecture,
     lambda: f64,
     record: &TrainingRecord,
     out: &Path,

@@ -1,8 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use nmc::codec::{Cpu, TrainingRecord};
-use nmc::image::{FactorizedConfig, FactorizedModel};
+use nmc::codec::{Architecture, Cpu, TrainingRecord};
+use nmc::image::{FactorizedConfig, FactorizedModel, HyperpriorConfig, HyperpriorModel, ImageModel};
 use nmc::Image;
 
 /// Bytes of a small, untrained (randomly initialised) image model: enough to exercise coding.
@@ -11,7 +11,16 @@ pub fn tiny_model_bytes(seed: u64) -> Vec<u8> {
     Cpu::seed(&Default::default(), seed);
     let config = FactorizedConfig { n: 8, m: 8 };
     let model = FactorizedModel::<Cpu>::new(config, &Default::default());
-    model.to_model_file(config, 0.01, TrainingRecord::default()).expect("model file")
+    model.to_model_file(Architecture::ImageFactorized(config), 0.01, TrainingRecord::default()).expect("model file")
+}
+
+/// Bytes of a small, untrained hyperprior image model.
+pub fn tiny_hyperprior_bytes(seed: u64) -> Vec<u8> {
+    use burn::tensor::backend::Backend;
+    Cpu::seed(&Default::default(), seed);
+    let config = HyperpriorConfig { n: 8, m: 12 };
+    let model = HyperpriorModel::<Cpu>::new(config, &Default::default());
+    model.to_model_file(Architecture::ImageHyperprior(config), 0.01, TrainingRecord::default()).expect("model file")
 }
 
 /// A deterministic synthetic RGB image with gradients and texture.

@@ -1,0 +1,140 @@
+//! Images ⇄ chunks with a mean–scale hyperprior model.
+//!
+//! Encoding: pad to a multiple of 64 → g_a → y → h_a → z; `s_z = round(z − m_c)` coded with the
+//! factorized tables (chunk `ZLAT`); the decoder's view of the hyper-latent, `16·s_z + m_q` in
+//! fixed point, runs through the **integer** hyper-synthesis to means `μ_q` and log-scales `l_q`;
+//! `s_y = round(y − μ_q/16)` is coded with Gaussian table `scale_index(l_q)` (chunk `YLAT`).
+//! Decoding repeats the integer steps exactly, then runs g_s on `ŷ = s_y + μ_q/16`.
+
+use burn::tensor::{Tensor, TensorData};
+
+use crate::codec::{Cpu, EncodeOptions, MediaCodec, ModelFile};
+use crate::container::{Chunk, FourCc, Header, ImageParams, MediaParams, ModelId};
+use crate::entropy::{self, TableSet};
+use crate::latent::gaussian::{scale_index, SCALE_COUNT};
+use crate::media::Media;
+use crate::nn::fixed::{IntTensor, ACT_FRAC_BITS, ACT_MAX, ACT_MIN};
+use crate::nn::load_tensors;
+use crate::{Error, Result};
+
+use super::pixels::{channel_indexes, chunk, image_tensor, padded_size, tensor_image, to_vec};
+use super::{HyperpriorConfig, HyperpriorModel, IntHyperSynthesis, DOWNSAMPLING, HYPER_DOWNSAMPLING};
+
+/// Padding block of hyperprior models: the total downsampling of g_a and h_a.
+const BLOCK: usize = DOWNSAMPLING * HYPER_DOWNSAMPLING;
+
+/// A loaded hyperprior image model, ready to code.
+pub struct HyperpriorCodec {
+    model: HyperpriorModel<Cpu>,
+    h_s: IntHyperSynthesis,
+    /// Hyper-latent medians on the activation grid (integers).
+    medians_q: Vec<i32>,
+    /// Factorized tables of the hyper-latent (N), then the Gaussian tables.
+    tables: TableSet,
+    config: HyperpriorConfig,
+    id: ModelId,
+}
+
+/// Sizes of the latent `(M, h, w)` and hyper-latent `(N, h/4, w/4)` of an image.
+struct Shapes {
+    lh: usize,
+    lw: usize,
+    zh: usize,
+    zw: usize,
+}
+
+impl Shapes {
+    fn of(width: u32, height: u32) -> Result<Self> {
+        let (ph, pw) = padded_size(width, height, BLOCK)?;
+        Ok(Self { lh: ph / DOWNSAMPLING, lw: pw / DOWNSAMPLING, zh: ph / BLOCK, zw: pw / BLOCK })
+    }
+}
+
+impl HyperpriorCodec {
+    /// Builds the codec from a parsed model file.
+    pub fn new(file: &ModelFile, config: HyperpriorConfig) -> Result<Self> {
+        let model = load_tensors(HyperpriorModel::<Cpu>::new(config, &Default::default()), &file.tensors)?;
+        if file.tables.len() != config.n + SCALE_COUNT {
+            return Err(Error::Model(format!(
+                "{} entropy tables, expected {} hyper-latent + {SCALE_COUNT} Gaussian",
+                file.tables.len(),
+                config.n
+            )));
+        }
+        let scale = (1u32 << ACT_FRAC_BITS) as f32;
+        let medians_q = to_vec(model.hyper_medians())?.into_iter().map(|m| (m * scale).round() as i32).collect();
+        Ok(Self { h_s: model.int_hyper_synthesis()?, model, medians_q, tables: file.tables.clone(), config, id: file.id })
+    }
+
+    /// Means (activation format) and Gaussian table indexes of every latent element, from the
+    /// hyper-latent symbols: integer arithmetic only.
+    fn latent_params(&self, z_symbols: &[i32], s: &Shapes) -> Result<(Vec<i32>, Vec<u32>)> {
+        let plane = s.zh * s.zw;
+        let data = z_symbols
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (i64::from(v) * (1 << ACT_FRAC_BITS) + i64::from(self.medians_q[i / plane])).clamp(ACT_MIN.into(), ACT_MAX.into()) as i32)
+            .collect();
+        let z_hat = IntTensor { channels: self.config.n, height: s.zh, width: s.zw, data };
+        let params = self.h_s.forward(&z_hat)?;
+        let m = self.config.m;
+        if (params.channels, params.height, params.width) != (2 * m, s.lh, s.lw) {
+            return Err(Error::Model("hyper-synthesis output has the wrong shape".into()));
+        }
+        let half = m * s.lh * s.lw;
+        let means = params.data[..half].to_vec();
+        let n = self.config.n as u32;
+        let indexes = params.data[half..].iter().map(|&l| n + scale_index(l)).collect();
+        Ok((means, indexes))
+    }
+}
+
+fn unit() -> f32 {
+    (1u32 << ACT_FRAC_BITS) as f32
+}
+
+impl MediaCodec for HyperpriorCodec {
+    fn model_id(&self) -> ModelId {
+        self.id
+    }
+
+    fn encode(&self, media: &Media, options: &EncodeOptions) -> Result<(MediaParams, Vec<Chunk>)> {
+        let Media::Image(image) = media;
+        if let Some(q) = options.quality {
+            return Err(Error::InvalidArgument(format!(
+                "quality {q} requested, but image model {} is fixed-rate; omit --quality",
+                self.id
+            )));
+        }
+        let s = Shapes::of(image.width(), image.height())?;
+        let y = self.model.analysis(image_tensor(image, s.lh * DOWNSAMPLING, s.lw * DOWNSAMPLING)?);
+        let z = to_vec(self.model.hyper_analysis(y.clone()))?;
+        let zplane = s.zh * s.zw;
+        let z_symbols: Vec<i32> =
+            z.iter().enumerate().map(|(i, &v)| (v - self.medians_q[i / zplane] as f32 / unit()).round() as i32).collect();
+        let z_payload = entropy::encode(&z_symbols, &channel_indexes(self.config.n, zplane, 0), &self.tables)?;
+        let (means, indexes) = self.latent_params(&z_symbols, &s)?;
+        let y_symbols: Vec<i32> = to_vec(y)?.iter().zip(&means).map(|(&v, &mu)| (v - mu as f32 / unit()).round() as i32).collect();
+        let y_payload = entropy::encode(&y_symbols, &indexes, &self.tables)?;
+        let params = ImageParams { width: image.width(), height: image.height(), channels: image.channels(), bit_depth: 8 };
+        let chunks = vec![
+            Chunk { fourcc: FourCc::ZLAT, required: true, payload: z_payload },
+            Chunk { fourcc: FourCc::YLAT, required: true, payload: y_payload },
+        ];
+        Ok((MediaParams::Image(params), chunks))
+    }
+
+    fn decode(&self, header: &Header, chunks: &[Chunk]) -> Result<Media> {
+        let MediaParams::Image(params) = header.params else {
+            return Err(Error::Malformed("not an image file".into()));
+        };
+        let s = Shapes::of(params.width, params.height)?;
+        let zplane = s.zh * s.zw;
+        let z_symbols = entropy::decode(chunk(chunks, FourCc::ZLAT)?, &channel_indexes(self.config.n, zplane, 0), &self.tables)?;
+        let (means, indexes) = self.latent_params(&z_symbols, &s)?;
+        let y_symbols = entropy::decode(chunk(chunks, FourCc::YLAT)?, &indexes, &self.tables)?;
+        let y_hat: Vec<f32> = y_symbols.iter().zip(&means).map(|(&v, &mu)| v as f32 + mu as f32 / unit()).collect();
+        let y_hat = Tensor::<Cpu, 4>::from_data(TensorData::new(y_hat, [1, self.config.m, s.lh, s.lw]), &Default::default());
+        Ok(Media::Image(tensor_image(self.model.synthesis(y_hat), &params)?))
+    }
+}
