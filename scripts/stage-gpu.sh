@@ -7,9 +7,12 @@ cd "$(dirname "$0")/.."
 model=${1:-models/image-factorized.nmcm}
 cargo build --release --features cuda --target-dir target/cuda --bins --bench train_step
 rm -rf gpu && mkdir -p gpu/train
-strip -o gpu/nmc target/cuda/release/nmc
+# Stripped and xz-compressed (the CUDA binaries are ~45 MB each; the carry limit is 64 MiB).
 bench=$(ls -t target/cuda/release/deps/train_step-* | grep -v '\.d$' | head -n 1)
-strip -o gpu/train_step "$bench"
+for pair in "target/cuda/release/nmc nmc" "$bench train_step"; do
+  set -- $pair
+  strip -o "gpu/$2" "$1" && xz -T2 -6 "gpu/$2"
+done
 cp "$model" gpu/model.nmcm
 [ -f "$model.optim.bin" ] && cp "$model.optim.bin" gpu/model.nmcm.optim.bin
 # Training images, as many as fit beside the binaries.

@@ -3,7 +3,7 @@
 use burn::tensor::{Tensor, TensorData};
 
 use crate::codec::Cpu;
-use crate::container::ImageParams;
+use crate::container::{Chunk, FourCc, ImageParams};
 use crate::media::Image;
 use crate::{Error, Result};
 
@@ -65,7 +65,7 @@ pub fn to_vec<const D: usize>(t: Tensor<Cpu, D>) -> Result<Vec<f32>> {
 }
 
 /// The image-file chunk of the given type, or a `Malformed` error naming it.
-pub fn chunk<'a>(chunks: &'a [crate::container::Chunk], fourcc: crate::container::FourCc) -> Result<&'a [u8]> {
+pub fn chunk(chunks: &[Chunk], fourcc: FourCc) -> Result<&[u8]> {
     chunks
         .iter()
         .find(|c| c.fourcc == fourcc)

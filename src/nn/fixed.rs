@@ -49,7 +49,7 @@ pub fn fake_quant_act<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, 
 /// logarithm, so every platform finds the same `e`).
 fn weight_exponent(max_abs: f32) -> i32 {
     let max_abs = max_abs as f64;
-    if !(max_abs > 0.0) || !max_abs.is_finite() {
+    if max_abs.is_nan() || max_abs <= 0.0 || max_abs.is_infinite() {
         return MAX_EXPONENT;
     }
     (0..=MAX_EXPONENT).rev().find(|&e| max_abs * 2f64.powi(e) <= WEIGHT_MAX as f64).unwrap_or(0)
