@@ -33,7 +33,8 @@ fn train_checkpoint_and_resume() {
     train_image::<Autodiff<Cpu>>(&config(&out, 20, false), &Default::default()).unwrap();
     let first = ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(first.meta.training.steps, 20);
-    assert!(dir.path().join("m.nmcm.optim.bin").exists());
+    let optim = dir.path().join("m.nmcm.optim.bin");
+    let optim_size = std::fs::metadata(&optim).unwrap().len();
 
     train_image::<Autodiff<Cpu>>(&config(&out, 30, true), &Default::default()).unwrap();
     let second = ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap();
@@ -42,6 +43,8 @@ fn train_checkpoint_and_resume() {
     assert_eq!(runs.iter().map(|r| (r.first_step, r.last_step)).collect::<Vec<_>>(), [(0, 20), (20, 30)]);
     assert!(second.meta.training.wall_time_s >= first.meta.training.wall_time_s);
     assert_ne!(first.tensors, second.tensors, "resumed training must change the weights");
+    // The optimizer state is keyed by stable parameter ids: resuming reuses it, not appends to it.
+    assert_eq!(std::fs::metadata(&optim).unwrap().len(), optim_size);
 
     // The checkpoint is a complete model that codes images.
     let model = std::sync::Arc::new(nmc::Model::from_bytes(&std::fs::read(&out).unwrap()).unwrap());

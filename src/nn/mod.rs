@@ -7,5 +7,5 @@ pub use gdn::Gdn;
 pub use layers::{conv_down, conv_up};
 mod store;
 
-pub use store::{load_tensors, read_tensors, save_tensors, write_tensors, StoredTensor};
+pub use store::{load_tensors, number_params, read_tensors, save_tensors, write_tensors, StoredTensor};
 pub mod fixed;

@@ -1,7 +1,7 @@
 //! Saving and loading a module's float parameters as a flat list of tensors (in the module's
 //! field order), independent of burn's record formats, bounded and checked on load.
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 
@@ -79,6 +79,20 @@ pub fn load_tensors<B: Backend, M: Module<B>>(module: M, tensors: &[StoredTensor
         return Err(Error::Model(format!("the file has {} tensors, the model {}", tensors.len(), load.next)));
     }
     Ok(module)
+}
+
+/// Gives the float parameters of `module` the ids 0, 1, 2, … in visiting order, so that state
+/// keyed by parameter id (the optimizer's) matches between a run and the run that resumes it.
+pub fn number_params<B: Backend, M: Module<B>>(module: M) -> M {
+    struct Number(u64);
+    impl<B: Backend> ModuleMapper<B> for Number {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
+            let (_, tensor, mapper) = param.consume();
+            self.0 += 1;
+            Param::from_mapped_value(ParamId::from(self.0 - 1), tensor, mapper)
+        }
+    }
+    module.map(&mut Number(0))
 }
 
 /// Serializes tensors: count u32, then per tensor rank u8, dims u32 each, values f32 (all little-endian).

@@ -21,7 +21,7 @@ use rand::SeedableRng;
 
 use crate::codec::{Architecture, ModelFile, TrainingRecord, TrainingRun, Validation};
 use crate::image::{FactorizedModel, HyperpriorModel, ImageModel};
-use crate::nn::load_tensors;
+use crate::nn::{load_tensors, number_params};
 use crate::{Error, Result};
 
 /// Settings of an image training run.
@@ -89,7 +89,7 @@ fn train<B: AutodiffBackend, M: ImageModel<B> + AutodiffModule<B>>(
     device: &B::Device,
 ) -> Result<StepStats> {
     let data = ImageSet::load(&config.data, config.crop)?;
-    let (mut model, mut record, architecture) = match resumed {
+    let (model, mut record, architecture) = match resumed {
         Some(file) => {
             let path = config.resume.as_deref().unwrap_or(&config.out);
             let arch = file.meta.architecture;
@@ -98,6 +98,7 @@ fn train<B: AutodiffBackend, M: ImageModel<B> + AutodiffModule<B>>(
         }
         None => (M::build(config.architecture, device)?, TrainingRecord::default(), config.architecture),
     };
+    let mut model = number_params(model);
     record.runs.push(TrainingRun {
         data: format!("{} ({} images)", config.data.display(), data.len()),
         hardware: config.hardware.clone(),
