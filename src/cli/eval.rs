@@ -6,13 +6,15 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use crate::eval::{eval_image, image_files, ImageResult};
+use crate::eval::classic::CLASSICS;
+use crate::eval::rd::{bd_rate, RdCurve, RdPoint, ResultSeries, ResultsJson};
+use crate::eval::{eval_classic, eval_image, image_files, ImageResult};
 use crate::{EncodeOptions, Error, Model, Result};
 
 /// What to evaluate.
 #[derive(Subcommand, Debug)]
 pub enum EvalCommand {
-    /// Encode and decode every image of a folder; report bpp and PSNR.
+    /// Encode and decode every image of a folder; report bpp, PSNR and comparisons.
     Image(ImageArgs),
 }
 
@@ -22,49 +24,147 @@ pub struct ImageArgs {
     /// Folder of test images (e.g. ../shared/data/images/kodak).
     #[arg(long)]
     data: PathBuf,
-    /// Model file (default: the embedded image model).
+    /// Model files, one operating point each (default: the embedded image model).
     #[arg(long)]
-    model: Option<PathBuf>,
-    /// Write the per-image results and averages as JSON here.
+    model: Vec<PathBuf>,
+    /// Also run libjpeg-turbo, libwebp and libavif on the same images (skipped if not installed).
+    #[arg(long)]
+    classic: bool,
+    /// Folder of published curves (CompressAI results JSON) to compare against.
+    #[arg(long)]
+    anchors: Option<PathBuf>,
+    /// Write the curves of this run (CompressAI's schema, nmc with per-image results) here.
     #[arg(long)]
     json: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
-struct Report {
-    model: String,
-    images: Vec<ImageResult>,
-    mean_bpp: f64,
-    mean_psnr: f64,
+struct NmcResults {
+    #[serde(flatten)]
+    curve: ResultsJson,
+    images: Vec<Vec<ImageResult>>,
 }
 
 /// Runs an evaluation command.
 pub fn run(command: EvalCommand) -> Result<()> {
     let EvalCommand::Image(args) = command;
-    let model = match &args.model {
-        Some(path) => Arc::new(Model::load(path)?),
-        None => Model::embedded(crate::container::MediaKind::Image)?,
-    };
     let files = image_files(&args.data)?;
     if files.is_empty() {
         return Err(Error::InvalidArgument("no images found".into()).in_file(&args.data));
     }
-    let options = EncodeOptions { quality: None, model: Some(model.clone()) };
-    println!("{:<16} {:>8} {:>9} {:>9} {:>9}", "image", "bpp", "PSNR dB", "enc s", "dec s");
-    let mut images = Vec::new();
-    for path in &files {
-        let r = eval_image(path, &options)?;
-        println!("{:<16} {:>8.4} {:>9.3} {:>9.3} {:>9.3}", r.name, r.bpp, r.psnr, r.encode_s, r.decode_s);
-        images.push(r);
+    let models: Vec<Arc<Model>> = if args.model.is_empty() {
+        vec![Model::embedded(crate::container::MediaKind::Image)?]
+    } else {
+        args.model.iter().map(|p| Model::load(p).map(Arc::new)).collect::<Result<_>>()?
+    };
+
+    // nmc: one point per model, per-image results.
+    println!("{:<44} {:>8} {:>9} {:>8} {:>8}", "codec / setting", "bpp", "PSNR dB", "enc s", "dec s");
+    let mut per_model = Vec::new();
+    let mut points = Vec::new();
+    let mut times = (Vec::new(), Vec::new());
+    for model in &models {
+        let options = EncodeOptions { quality: None, model: Some(model.clone()) };
+        let results: Vec<ImageResult> = files.iter().map(|f| eval_image(f, &options)).collect::<Result<_>>()?;
+        let n = results.len() as f64;
+        let mean = |f: fn(&ImageResult) -> f64| results.iter().map(f).sum::<f64>() / n;
+        let point = RdPoint { bpp: mean(|r| r.bpp), psnr: mean(|r| r.psnr) };
+        let (enc, dec) = (mean(|r| r.encode_s), mean(|r| r.decode_s));
+        println!("{:<44} {:>8.4} {:>9.3} {:>8.3} {:>8.3}", format!("nmc {}", model.id()), point.bpp, point.psnr, enc, dec);
+        points.push(point);
+        times.0.push(enc);
+        times.1.push(dec);
+        per_model.push(results);
     }
-    let n = images.len() as f64;
-    let mean_bpp = images.iter().map(|r| r.bpp).sum::<f64>() / n;
-    let mean_psnr = images.iter().map(|r| r.psnr).sum::<f64>() / n;
-    println!("{:<16} {:>8.4} {:>9.3}", "mean", mean_bpp, mean_psnr);
-    if let Some(json) = &args.json {
-        let report = Report { model: model.id().to_string(), images, mean_bpp, mean_psnr };
-        let text = serde_json::to_vec_pretty(&report).map_err(|e| Error::InvalidArgument(e.to_string()))?;
-        crate::fsutil::write_atomic(json, &text, true)?;
+    let nmc = RdCurve::new("nmc", points);
+
+    // Classic codecs, same images, same run.
+    let mut others = Vec::new();
+    if args.classic {
+        let work = tempfile::tempdir().map_err(|e| Error::io("temporary folder", e))?;
+        for codec in &CLASSICS {
+            if !codec.available() {
+                eprintln!("{}: not installed (Debian package {}), skipped", codec.name, codec.package);
+                continue;
+            }
+            let curve = eval_classic(codec, &files, work.path())?;
+            for (p, s) in curve.points.iter().zip(codec.settings) {
+                println!("{:<44} {:>8.4} {:>9.3}", format!("{} {s}", codec.name), p.bpp, p.psnr);
+            }
+            others.push((curve, true));
+        }
+    }
+    if let Some(dir) = &args.anchors {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| Error::io(dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            match RdCurve::read_json(&path) {
+                // Several files share a name (CPU/CUDA runs, MSE/MS-SSIM models): label by file.
+                Ok(curve) => others.push((RdCurve { name: file_stem(&path), ..curve }, false)),
+                Err(e) => eprintln!("anchor skipped: {e}"),
+            }
+        }
+    }
+    print_comparisons(&nmc, &others);
+
+    if let Some(path) = &args.json {
+        let series = |c: &RdCurve| ResultSeries {
+            bpp: c.points.iter().map(|p| p.bpp).collect(),
+            psnr_rgb: c.points.iter().map(|p| p.psnr).collect(),
+            ..Default::default()
+        };
+        let nmc_json = NmcResults {
+            curve: ResultsJson {
+                name: "nmc".into(),
+                description: format!("models {}", models.iter().map(|m| m.id().to_string()).collect::<Vec<_>>().join(", ")),
+                results: ResultSeries { encoding_time: times.0, decoding_time: times.1, ..series(&nmc) },
+            },
+            images: per_model,
+        };
+        let mut all = vec![serde_json::to_value(nmc_json).map_err(|e| Error::InvalidArgument(e.to_string()))?];
+        for (curve, _) in others.iter().filter(|(_, measured)| *measured) {
+            let json = ResultsJson { name: curve.name.clone(), description: "measured in the same run".into(), results: series(curve) };
+            all.push(serde_json::to_value(json).map_err(|e| Error::InvalidArgument(e.to_string()))?);
+        }
+        let text = serde_json::to_vec_pretty(&all).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+        crate::fsutil::write_atomic(path, &text, true)?;
     }
     Ok(())
+}
+
+/// BD-rate where nmc has a curve (≥ 4 points); otherwise, at each nmc point, the other codec's
+/// PSNR at the same rate and its rate at the same PSNR.
+fn print_comparisons(nmc: &RdCurve, others: &[(RdCurve, bool)]) {
+    if others.is_empty() {
+        return;
+    }
+    println!();
+    if nmc.points.len() >= 4 {
+        println!("{:<56} {:>14}", "BD-rate of nmc against", "(PSNR-RGB)");
+        for (curve, measured) in others {
+            let bd = bd_rate(curve, nmc).map_or("no overlap".into(), |v| format!("{v:+.1}%"));
+            println!("{:<56} {:>14}", label(curve, *measured), bd);
+        }
+        return;
+    }
+    for p in &nmc.points {
+        println!("nmc at {:.4} bpp, {:.3} dB; the others at the same rate and at the same quality:", p.bpp, p.psnr);
+        for (curve, measured) in others {
+            let at_rate = curve.psnr_at(p.bpp).map_or("   -".into(), |v| format!("{v:.2} dB"));
+            let at_psnr = curve.bpp_at(p.psnr).map_or("   -".into(), |v| format!("{v:.4} bpp ({:+.0}% vs nmc)", (v / p.bpp - 1.0) * 100.0));
+            println!("  {:<56} {:>10}   {}", label(curve, *measured), at_rate, at_psnr);
+        }
+    }
+}
+
+fn file_stem(path: &std::path::Path) -> String {
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+fn label(curve: &RdCurve, measured: bool) -> String {
+    format!("{}{}", curve.name, if measured { " [this run]" } else { " [published]" })
 }

@@ -1,6 +1,8 @@
 //! Rate–distortion evaluation: metrics and per-image runs of the codec.
 
+pub mod classic;
 mod metrics;
+pub mod rd;
 
 pub use metrics::psnr;
 
@@ -55,4 +57,34 @@ pub fn eval_image(path: &Path, options: &crate::EncodeOptions) -> Result<ImageRe
         encode_s: (t1 - t0).as_secs_f64(),
         decode_s: (t2 - t1).as_secs_f64(),
     })
+}
+
+/// Mean rate and quality of a classic codec at each setting of its sweep over `files`
+/// (`work` is a scratch folder). Settings whose tool fails are reported as errors.
+pub fn eval_classic(codec: &classic::Classic, files: &[PathBuf], work: &Path) -> Result<rd::RdCurve> {
+    let sources: Vec<(Image, PathBuf, PathBuf)> = files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| {
+            let image = Image::read(file)?;
+            let rgb = Image::new(image.width(), image.height(), 3, image.to_rgb()?)?;
+            let (png, bmp) = (work.join(format!("src{i}.png")), work.join(format!("src{i}.bmp")));
+            for (path, format) in [(&png, ::image::ImageFormat::Png), (&bmp, ::image::ImageFormat::Bmp)] {
+                std::fs::write(path, rgb.encode(format)?).map_err(|e| Error::io(path, e))?;
+            }
+            Ok((rgb, png, bmp))
+        })
+        .collect::<Result<_>>()?;
+    let mut points = Vec::new();
+    for &setting in codec.settings {
+        let (mut bpp, mut psnr_sum) = (0.0, 0.0);
+        for (image, png, bmp) in &sources {
+            let r = codec.run(png, bmp, setting, work)?;
+            bpp += r.bytes as f64 * 8.0 / (image.width() as f64 * image.height() as f64);
+            psnr_sum += psnr(image.pixels(), &r.decoded.to_rgb()?);
+        }
+        let n = sources.len() as f64;
+        points.push(rd::RdPoint { bpp: bpp / n, psnr: psnr_sum / n });
+    }
+    Ok(rd::RdCurve::new(codec.name, points))
 }
