@@ -1,0 +1,51 @@
+//! `nmc eval image`: per-image results, classic codecs in the same run, published anchors.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use nmc::eval::rd::RdCurve;
+
+#[test]
+fn eval_writes_curves_and_compares() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let png = common::test_image(48, 32).encode(image::ImageFormat::Png).unwrap();
+    std::fs::write(data.join("a.png"), png).unwrap();
+    std::fs::write(dir.path().join("tiny.nmcm"), common::tiny_model_bytes(3)).unwrap();
+    let json = dir.path().join("rd.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_nmc"))
+        .args(["eval", "image", "--data"])
+        .arg(&data)
+        .arg("--model")
+        .arg(dir.path().join("tiny.nmcm"))
+        .arg("--classic")
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let curves: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let curves = curves.as_array().unwrap();
+    assert_eq!(curves[0]["name"], "nmc");
+    assert_eq!(curves[0]["results"]["bpp"].as_array().unwrap().len(), 1);
+    assert_eq!(curves[0]["images"][0][0]["name"], "a.png");
+    let has_cjpeg = Command::new("cjpeg").arg("-version").output().is_ok();
+    if has_cjpeg {
+        let jpeg = curves.iter().find(|c| c["name"].as_str().unwrap().starts_with("JPEG")).expect("JPEG curve");
+        let bpp: Vec<f64> = jpeg["results"]["bpp"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        assert!(bpp.len() >= 4 && bpp.windows(2).all(|w| w[0] <= w[1]) && bpp[0] < bpp[bpp.len() - 1], "{bpp:?}");
+    }
+}
+
+#[test]
+fn reads_compressai_anchor_files() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/anchors/kodak/jpeg.json");
+    let curve = RdCurve::read_json(&path).expect("the shared Kodak anchors are present");
+    assert!(curve.points.len() >= 4);
+    // Published JPEG on Kodak: about 29 dB at 0.5 bpp.
+    let psnr = curve.psnr_at(0.5).unwrap();
+    assert!((28.0..30.5).contains(&psnr), "{psnr}");
+}
