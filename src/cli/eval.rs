@@ -36,6 +36,12 @@ pub struct ImageArgs {
     /// Write the curves of this run (CompressAI's schema, nmc with per-image results) here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Draw the RD curves of this run (and the anchors named by --plot-anchor) as SVG.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// Anchor file stems to draw besides this run's curves (e.g. compressai-bmshj2018-factorized_mse_cpu).
+    #[arg(long)]
+    plot_anchor: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -110,6 +116,13 @@ pub fn run(command: EvalCommand) -> Result<()> {
         }
     }
     print_comparisons(&nmc, &others);
+
+    if let Some(path) = &args.plot {
+        let mut curves = vec![nmc.clone()];
+        curves.extend(others.iter().filter(|(c, measured)| *measured || args.plot_anchor.contains(&c.name)).map(|(c, _)| c.clone()));
+        let title = format!("{} ({} images)", args.data.display(), files.len());
+        crate::eval::plot::rd_plot(path, &title, &curves, 2.0)?;
+    }
 
     if let Some(path) = &args.json {
         let series = |c: &RdCurve| ResultSeries {

@@ -2,6 +2,7 @@
 
 pub mod classic;
 mod metrics;
+pub mod plot;
 pub mod rd;
 
 pub use metrics::psnr;
