@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::eval::classic::CLASSICS;
 use crate::eval::rd::{bd_rate, RdCurve, RdPoint, ResultSeries, ResultsJson};
-use crate::eval::{eval_classic, eval_image, image_files, ImageResult};
+use crate::eval::{eval_classic, eval_image, image_files, mean_of_all, ImageResult};
 use crate::{EncodeOptions, Error, Model, Result};
 
 /// What to evaluate.
@@ -65,7 +65,7 @@ pub fn run(command: EvalCommand) -> Result<()> {
     };
 
     // nmc: one point per model, per-image results.
-    println!("{:<44} {:>8} {:>9} {:>8} {:>8}", "codec / setting", "bpp", "PSNR dB", "enc s", "dec s");
+    println!("{:<44} {:>8} {:>9} {:>8} {:>8} {:>8}", "codec / setting", "bpp", "PSNR dB", "MS-SSIM", "enc s", "dec s");
     let mut per_model = Vec::new();
     let mut points = Vec::new();
     let mut times = (Vec::new(), Vec::new());
@@ -74,9 +74,10 @@ pub fn run(command: EvalCommand) -> Result<()> {
         let results: Vec<ImageResult> = files.iter().map(|f| eval_image(f, &options)).collect::<Result<_>>()?;
         let n = results.len() as f64;
         let mean = |f: fn(&ImageResult) -> f64| results.iter().map(f).sum::<f64>() / n;
-        let point = RdPoint { bpp: mean(|r| r.bpp), psnr: mean(|r| r.psnr) };
+        let ms: Vec<Option<f64>> = results.iter().map(|r| r.ms_ssim).collect();
+        let point = RdPoint { bpp: mean(|r| r.bpp), psnr: mean(|r| r.psnr), ms_ssim: mean_of_all(&ms) };
         let (enc, dec) = (mean(|r| r.encode_s), mean(|r| r.decode_s));
-        println!("{:<44} {:>8.4} {:>9.3} {:>8.3} {:>8.3}", format!("nmc {}", model.id()), point.bpp, point.psnr, enc, dec);
+        println!("{:<44} {:>8.4} {:>9.3} {:>8} {:>8.3} {:>8.3}", format!("nmc {}", model.id()), point.bpp, point.psnr, fmt_ms(point.ms_ssim), enc, dec);
         points.push(point);
         times.0.push(enc);
         times.1.push(dec);
@@ -95,7 +96,7 @@ pub fn run(command: EvalCommand) -> Result<()> {
             }
             let curve = eval_classic(codec, &files, work.path())?;
             for (p, s) in curve.points.iter().zip(codec.settings) {
-                println!("{:<44} {:>8.4} {:>9.3}", format!("{} {s}", codec.name), p.bpp, p.psnr);
+                println!("{:<44} {:>8.4} {:>9.3} {:>8}", format!("{} {s}", codec.name), p.bpp, p.psnr, fmt_ms(p.ms_ssim));
             }
             others.push((curve, true));
         }
@@ -128,6 +129,7 @@ pub fn run(command: EvalCommand) -> Result<()> {
         let series = |c: &RdCurve| ResultSeries {
             bpp: c.points.iter().map(|p| p.bpp).collect(),
             psnr_rgb: c.points.iter().map(|p| p.psnr).collect(),
+            ms_ssim: c.points.iter().map(|p| p.ms_ssim).collect::<Option<Vec<f64>>>().unwrap_or_default(),
             ..Default::default()
         };
         let nmc_json = NmcResults {
@@ -172,6 +174,10 @@ fn print_comparisons(nmc: &RdCurve, others: &[(RdCurve, bool)]) {
             println!("  {:<56} {:>10}   {}", label(curve, *measured), at_rate, at_psnr);
         }
     }
+}
+
+fn fmt_ms(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{v:.4}"))
 }
 
 fn file_stem(path: &std::path::Path) -> String {

@@ -5,7 +5,7 @@ mod metrics;
 pub mod plot;
 pub mod rd;
 
-pub use metrics::psnr;
+pub use metrics::{ms_ssim, psnr};
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +23,8 @@ pub struct ImageResult {
     pub bpp: f64,
     /// PSNR over RGB (8-bit) in dB.
     pub psnr: f64,
+    /// MS-SSIM over RGB (images of at least 161 pixels on a side).
+    pub ms_ssim: Option<f64>,
     /// Encode and decode wall times in seconds.
     pub encode_s: f64,
     pub decode_s: f64,
@@ -55,6 +57,7 @@ pub fn eval_image(path: &Path, options: &crate::EncodeOptions) -> Result<ImageRe
         name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         bpp: bytes.len() as f64 * 8.0 / (image.width() as f64 * image.height() as f64),
         psnr: psnr(image.pixels(), decoded.pixels()),
+        ms_ssim: rgb_ms_ssim(&image, &decoded)?,
         encode_s: (t1 - t0).as_secs_f64(),
         decode_s: (t2 - t1).as_secs_f64(),
     })
@@ -78,14 +81,26 @@ pub fn eval_classic(codec: &classic::Classic, files: &[PathBuf], work: &Path) ->
         .collect::<Result<_>>()?;
     let mut points = Vec::new();
     for &setting in codec.settings {
-        let (mut bpp, mut psnr_sum) = (0.0, 0.0);
+        let (mut bpp, mut psnr_sum, mut ms_ssims) = (0.0, 0.0, Vec::new());
         for (image, png, bmp) in &sources {
             let r = codec.run(png, bmp, setting, work)?;
             bpp += r.bytes as f64 * 8.0 / (image.width() as f64 * image.height() as f64);
             psnr_sum += psnr(image.pixels(), &r.decoded.to_rgb()?);
+            ms_ssims.push(rgb_ms_ssim(image, &r.decoded)?);
         }
         let n = sources.len() as f64;
-        points.push(rd::RdPoint { bpp: bpp / n, psnr: psnr_sum / n });
+        points.push(rd::RdPoint { bpp: bpp / n, psnr: psnr_sum / n, ms_ssim: mean_of_all(&ms_ssims) });
     }
     Ok(rd::RdCurve::new(codec.name, points))
+}
+
+/// MS-SSIM of two images of the same size over RGB.
+fn rgb_ms_ssim(a: &Image, b: &Image) -> Result<Option<f64>> {
+    Ok(ms_ssim(&a.to_rgb()?, &b.to_rgb()?, a.width() as usize, a.height() as usize, 3))
+}
+
+/// The mean of the values if every one is present.
+pub fn mean_of_all(values: &[Option<f64>]) -> Option<f64> {
+    let all: Option<Vec<f64>> = values.iter().copied().collect();
+    all.filter(|v| !v.is_empty()).map(|v| v.iter().sum::<f64>() / v.len() as f64)
 }

@@ -13,6 +13,8 @@ pub struct RdPoint {
     pub bpp: f64,
     /// Mean PSNR over RGB in dB.
     pub psnr: f64,
+    /// Mean MS-SSIM over RGB, where measured.
+    pub ms_ssim: Option<f64>,
 }
 
 /// A named rate–distortion curve, points in increasing rate.
@@ -44,6 +46,9 @@ pub struct ResultSeries {
     /// PSNR over RGB; older files call it `psnr`.
     #[serde(rename = "psnr-rgb", alias = "psnr", default)]
     pub psnr_rgb: Vec<f64>,
+    /// MS-SSIM over RGB, where measured.
+    #[serde(rename = "ms-ssim", default, skip_serializing_if = "Vec::is_empty")]
+    pub ms_ssim: Vec<f64>,
     /// Mean encode time per image in seconds, where measured.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub encoding_time: Vec<f64>,
@@ -68,7 +73,13 @@ impl RdCurve {
         if r.bpp.len() != r.psnr_rgb.len() || r.bpp.is_empty() {
             return Err(Error::InvalidArgument("no PSNR-RGB series (or not one per bpp value)".into()).in_file(path));
         }
-        let points = r.bpp.iter().zip(&r.psnr_rgb).map(|(&bpp, &psnr)| RdPoint { bpp, psnr }).collect();
+        let points = r
+            .bpp
+            .iter()
+            .zip(&r.psnr_rgb)
+            .enumerate()
+            .map(|(i, (&bpp, &psnr))| RdPoint { bpp, psnr, ms_ssim: r.ms_ssim.get(i).copied() })
+            .collect();
         Ok(Self::new(json.name, points))
     }
 
@@ -167,13 +178,13 @@ mod tests {
     use super::*;
 
     fn curve(points: &[(f64, f64)]) -> RdCurve {
-        RdCurve::new("c", points.iter().map(|&(bpp, psnr)| RdPoint { bpp, psnr }).collect())
+        RdCurve::new("c", points.iter().map(|&(bpp, psnr)| RdPoint { bpp, psnr, ms_ssim: None }).collect())
     }
 
     #[test]
     fn bd_rate_of_a_scaled_curve_is_the_scale() {
         let a = curve(&[(0.1, 27.0), (0.2, 29.5), (0.4, 32.0), (0.8, 34.8), (1.6, 37.5)]);
-        let half = RdCurve::new("h", a.points.iter().map(|p| RdPoint { bpp: p.bpp * 0.5, psnr: p.psnr }).collect());
+        let half = RdCurve::new("h", a.points.iter().map(|p| RdPoint { bpp: p.bpp * 0.5, ..*p }).collect());
         assert!((bd_rate(&a, &half).unwrap() + 50.0).abs() < 1e-6);
         assert!(bd_rate(&a, &a).unwrap().abs() < 1e-9);
         assert!(bd_rate(&a, &curve(&[(0.1, 27.0), (0.2, 29.0), (0.4, 31.0)])).is_none());
