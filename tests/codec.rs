@@ -101,11 +101,16 @@ fn corrupt_model_files_are_rejected() {
 
 #[test]
 fn oversized_header_is_refused_before_allocating() {
-    use nmc::container::{Container, FourCc, ImageParams, MediaParams};
-    let model = tiny();
-    let params = MediaParams::Image(ImageParams { width: 16384, height: 16384, channels: 3, bit_depth: 8 });
-    let mut container = Container::new(model.id(), params);
-    container.push(FourCc::YLAT, true, vec![0; 8]);
-    let err = decode_with(&container.to_bytes().unwrap(), &DecodeOptions { models: vec![model] }).unwrap_err();
+    // A hand-made header claiming 30000 × 30000 pixels (over the spec's 2^28), with a valid CRC.
+    let mut bytes = nmc::container::MAGIC.to_vec();
+    bytes.extend_from_slice(&[1, 0, 1, 0]);
+    bytes.extend_from_slice(&tiny().id().0);
+    bytes.extend_from_slice(&10u16.to_le_bytes());
+    bytes.extend_from_slice(&30000u32.to_le_bytes());
+    bytes.extend_from_slice(&30000u32.to_le_bytes());
+    bytes.extend_from_slice(&[3, 8]);
+    let crc = crc32fast::hash(&bytes);
+    bytes.extend_from_slice(&crc.to_le_bytes());
+    let err = decode_with(&bytes, &DecodeOptions { models: vec![tiny()] }).unwrap_err();
     assert!(matches!(err, Error::LimitExceeded { .. }), "{err}");
 }

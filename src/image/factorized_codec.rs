@@ -1,10 +1,8 @@
 //! Images ⇄ chunks with a factorized-prior model.
 //!
-//! Encoding: RGB in [0, 1], padded by edge replication to a multiple of 16 → g_a → symbols
+//! Encoding: RGB in [0, 1], padded by edge replication to a multiple of 16 → g_a (tiled) → symbols
 //! `round(y - median_c)` → range coding with channel `c`'s integer table → chunk `YLAT`.
 //! Decoding reverses it; only the synthesis transform (after all symbols are decoded) uses floats.
-
-use burn::tensor::{Tensor, TensorData};
 
 use crate::codec::{Cpu, EncodeOptions, MediaCodec, ModelFile};
 use crate::container::{Chunk, Container, FourCc, Header, ImageParams, MediaParams, ModelId};
@@ -13,7 +11,8 @@ use crate::media::Media;
 use crate::nn::load_tensors;
 use crate::{Error, Result};
 
-use super::pixels::{channel_indexes, chunk, image_tensor, padded_size, tensor_image, to_vec};
+use super::pixels::{channel_indexes, chunk, padded_size, to_vec};
+use super::tiling::{self, DEFAULT_TILING};
 use super::{FactorizedConfig, FactorizedModel, DOWNSAMPLING};
 
 /// A loaded factorized image model, ready to code.
@@ -48,7 +47,7 @@ pub fn latent_symbols(nmc_file: &[u8], model_file: &[u8]) -> Result<Vec<i32>> {
     let MediaParams::Image(params) = container.header.params else {
         return Err(Error::Malformed("not an image file".into()));
     };
-    let (ph, pw) = padded_size(params.width, params.height, DOWNSAMPLING)?;
+    let (ph, pw) = padded_size(params.width, params.height, DOWNSAMPLING);
     let plane = ph * pw / (DOWNSAMPLING * DOWNSAMPLING);
     let payload = chunk(&container.chunks, FourCc::YLAT)?;
     entropy::decode(payload, &channel_indexes(model.tables.len(), plane, 0), &model.tables)
@@ -67,12 +66,12 @@ impl MediaCodec for FactorizedCodec {
                 self.id
             )));
         }
-        let (ph, pw) = padded_size(image.width(), image.height(), DOWNSAMPLING)?;
-        let y = self.model.analysis(image_tensor(image, ph, pw)?);
-        let medians = Tensor::<Cpu, 1>::from_data(TensorData::new(self.medians.clone(), [self.channels()]), &Default::default())
-            .reshape([1, self.channels(), 1, 1]);
-        let symbols: Vec<i32> = to_vec((y - medians).round())?.into_iter().map(|v| v as i32).collect();
-        let plane = ph * pw / (DOWNSAMPLING * DOWNSAMPLING);
+        let (ph, pw) = padded_size(image.width(), image.height(), DOWNSAMPLING);
+        let (lh, lw) = (ph / DOWNSAMPLING, pw / DOWNSAMPLING);
+        let plane = lh * lw;
+        let y = tiling::analysis(image, (lh, lw), self.channels(), DEFAULT_TILING, |x| self.model.analysis(x))?;
+        // Round half to even, as the tensor op did before tiling (an encoder choice; see FORMAT.md).
+        let symbols: Vec<i32> = y.iter().enumerate().map(|(i, &v)| (v - self.medians[i / plane]).round_ties_even() as i32).collect();
         let payload = entropy::encode(&symbols, &channel_indexes(self.channels(), plane, 0), &self.tables)?;
         let params = ImageParams { width: image.width(), height: image.height(), channels: image.channels(), bit_depth: 8 };
         Ok((MediaParams::Image(params), vec![Chunk { fourcc: FourCc::YLAT, required: true, payload }]))
@@ -82,13 +81,13 @@ impl MediaCodec for FactorizedCodec {
         let MediaParams::Image(params) = header.params else {
             return Err(Error::Malformed("not an image file".into()));
         };
-        let (ph, pw) = padded_size(params.width, params.height, DOWNSAMPLING)?;
+        let (ph, pw) = padded_size(params.width, params.height, DOWNSAMPLING);
         let (lh, lw) = (ph / DOWNSAMPLING, pw / DOWNSAMPLING);
         let c = self.channels();
         let symbols = entropy::decode(chunk(chunks, FourCc::YLAT)?, &channel_indexes(c, lh * lw, 0), &self.tables)?;
         let plane = lh * lw;
         let y_hat: Vec<f32> = symbols.iter().enumerate().map(|(i, &s)| s as f32 + self.medians[i / plane]).collect();
-        let y_hat = Tensor::<Cpu, 4>::from_data(TensorData::new(y_hat, [1, c, lh, lw]), &Default::default());
-        Ok(Media::Image(tensor_image(self.model.synthesis(y_hat), &params)?))
+        let image = tiling::synthesis(&y_hat, c, (lh, lw), &params, DEFAULT_TILING, |y| self.model.synthesis(y))?;
+        Ok(Media::Image(image))
     }
 }

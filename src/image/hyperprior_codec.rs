@@ -1,10 +1,10 @@
 //! Images ⇄ chunks with a mean–scale hyperprior model.
 //!
-//! Encoding: pad to a multiple of 64 → g_a → y → h_a → z; `s_z = round(z − m_c)` coded with the
+//! Encoding: pad to a multiple of 64 → g_a (tiled) → y → h_a → z; `s_z = round(z − m_c)` coded with the
 //! factorized tables (chunk `ZLAT`); the decoder's view of the hyper-latent, `16·s_z + m_q` in
 //! fixed point, runs through the **integer** hyper-synthesis to means `μ_q` and log-scales `l_q`;
 //! `s_y = round(y − μ_q/16)` is coded with Gaussian table `scale_index(l_q)` (chunk `YLAT`).
-//! Decoding repeats the integer steps exactly, then runs g_s on `ŷ = s_y + μ_q/16`.
+//! Decoding repeats the integer steps exactly, then runs g_s (tiled) on `ŷ = s_y + μ_q/16`.
 
 use burn::tensor::{Tensor, TensorData};
 
@@ -17,7 +17,8 @@ use crate::nn::fixed::{IntTensor, ACT_FRAC_BITS, ACT_MAX, ACT_MIN};
 use crate::nn::load_tensors;
 use crate::{Error, Result};
 
-use super::pixels::{channel_indexes, chunk, image_tensor, padded_size, tensor_image, to_vec};
+use super::pixels::{channel_indexes, chunk, padded_size, to_vec};
+use super::tiling::{self, DEFAULT_TILING};
 use super::{HyperpriorConfig, HyperpriorModel, IntHyperSynthesis, DOWNSAMPLING, HYPER_DOWNSAMPLING};
 
 /// Padding block of hyperprior models: the total downsampling of g_a and h_a.
@@ -44,9 +45,9 @@ struct Shapes {
 }
 
 impl Shapes {
-    fn of(width: u32, height: u32) -> Result<Self> {
-        let (ph, pw) = padded_size(width, height, BLOCK)?;
-        Ok(Self { lh: ph / DOWNSAMPLING, lw: pw / DOWNSAMPLING, zh: ph / BLOCK, zw: pw / BLOCK })
+    fn of(width: u32, height: u32) -> Self {
+        let (ph, pw) = padded_size(width, height, BLOCK);
+        Self { lh: ph / DOWNSAMPLING, lw: pw / DOWNSAMPLING, zh: ph / BLOCK, zw: pw / BLOCK }
     }
 }
 
@@ -106,15 +107,17 @@ impl MediaCodec for HyperpriorCodec {
                 self.id
             )));
         }
-        let s = Shapes::of(image.width(), image.height())?;
-        let y = self.model.analysis(image_tensor(image, s.lh * DOWNSAMPLING, s.lw * DOWNSAMPLING)?);
-        let z = to_vec(self.model.hyper_analysis(y.clone()))?;
+        let s = Shapes::of(image.width(), image.height());
+        let m = self.config.m;
+        let y = tiling::analysis(image, (s.lh, s.lw), m, DEFAULT_TILING, |x| self.model.analysis(x))?;
+        let y_tensor = Tensor::<Cpu, 4>::from_data(TensorData::new(y.clone(), [1, m, s.lh, s.lw]), &Default::default());
+        let z = to_vec(self.model.hyper_analysis(y_tensor))?;
         let zplane = s.zh * s.zw;
         let z_symbols: Vec<i32> =
             z.iter().enumerate().map(|(i, &v)| (v - self.medians_q[i / zplane] as f32 / unit()).round() as i32).collect();
         let z_payload = entropy::encode(&z_symbols, &channel_indexes(self.config.n, zplane, 0), &self.tables)?;
         let (means, indexes) = self.latent_params(&z_symbols, &s)?;
-        let y_symbols: Vec<i32> = to_vec(y)?.iter().zip(&means).map(|(&v, &mu)| (v - mu as f32 / unit()).round() as i32).collect();
+        let y_symbols: Vec<i32> = y.iter().zip(&means).map(|(&v, &mu)| (v - mu as f32 / unit()).round() as i32).collect();
         let y_payload = entropy::encode(&y_symbols, &indexes, &self.tables)?;
         let params = ImageParams { width: image.width(), height: image.height(), channels: image.channels(), bit_depth: 8 };
         let chunks = vec![
@@ -128,13 +131,13 @@ impl MediaCodec for HyperpriorCodec {
         let MediaParams::Image(params) = header.params else {
             return Err(Error::Malformed("not an image file".into()));
         };
-        let s = Shapes::of(params.width, params.height)?;
+        let s = Shapes::of(params.width, params.height);
         let zplane = s.zh * s.zw;
         let z_symbols = entropy::decode(chunk(chunks, FourCc::ZLAT)?, &channel_indexes(self.config.n, zplane, 0), &self.tables)?;
         let (means, indexes) = self.latent_params(&z_symbols, &s)?;
         let y_symbols = entropy::decode(chunk(chunks, FourCc::YLAT)?, &indexes, &self.tables)?;
         let y_hat: Vec<f32> = y_symbols.iter().zip(&means).map(|(&v, &mu)| v as f32 + mu as f32 / unit()).collect();
-        let y_hat = Tensor::<Cpu, 4>::from_data(TensorData::new(y_hat, [1, self.config.m, s.lh, s.lw]), &Default::default());
-        Ok(Media::Image(tensor_image(self.model.synthesis(y_hat), &params)?))
+        let image = tiling::synthesis(&y_hat, self.config.m, (s.lh, s.lw), &params, DEFAULT_TILING, |y| self.model.synthesis(y))?;
+        Ok(Media::Image(image))
     }
 }

@@ -5,11 +5,11 @@ mod factorized_codec;
 mod hyperprior;
 mod hyperprior_codec;
 mod pixels;
+pub mod tiling;
 mod transforms;
 
 pub use factorized_codec::{latent_symbols, FactorizedCodec};
 pub use hyperprior_codec::HyperpriorCodec;
-pub use pixels::MAX_UNTILED_PIXELS;
 pub use factorized::{FactorizedConfig, FactorizedModel};
 pub use hyperprior::{HyperpriorConfig, HyperpriorModel, IntHyperSynthesis, HYPER_DOWNSAMPLING};
 pub use transforms::{Analysis, Synthesis, DOWNSAMPLING};
