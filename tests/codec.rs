@@ -97,6 +97,17 @@ fn corrupt_model_files_are_rejected() {
     let mut extra = bytes.clone();
     extra.push(0);
     assert!(Model::from_bytes(&extra).is_err());
+    // Absurd layer widths are refused before anything is allocated.
+    let json_len = u32::from_le_bytes(bytes[6..10].try_into().unwrap()) as usize;
+    let json = String::from_utf8(bytes[10..10 + json_len].to_vec()).unwrap();
+    let huge = json.replacen("\"n\": 8", "\"n\": 1000000000", 1);
+    assert_ne!(huge, json);
+    let mut evil = bytes[..6].to_vec();
+    evil.extend_from_slice(&(huge.len() as u32).to_le_bytes());
+    evil.extend_from_slice(huge.as_bytes());
+    evil.extend_from_slice(&bytes[10 + json_len..]);
+    let err = Model::from_bytes(&evil).unwrap_err();
+    assert!(err.to_string().contains("outside"), "{err}");
 }
 
 #[test]

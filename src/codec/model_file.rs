@@ -16,6 +16,8 @@ const MAGIC: [u8; 4] = *b"NMCM";
 const VERSION: u16 = 1;
 /// Largest metadata block accepted.
 const MAX_META: usize = 1 << 20;
+/// Largest layer width (N or M) accepted, so that a model file cannot ask for absurd allocations.
+const MAX_WIDTH: usize = 1024;
 
 /// Which network a model file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,6 +128,13 @@ impl ModelFile {
             return Err(Error::Model("model metadata length exceeds the file".into()));
         }
         let meta: ModelMeta = serde_json::from_slice(&rest[..meta_len]).map_err(|e| Error::Model(format!("metadata: {e}")))?;
+        let (n, m) = match meta.architecture {
+            Architecture::ImageFactorized(c) => (c.n, c.m),
+            Architecture::ImageHyperprior(c) => (c.n, c.m),
+        };
+        if !(1..=MAX_WIDTH).contains(&n) || !(1..=MAX_WIDTH).contains(&m) {
+            return Err(Error::Model(format!("layer widths n = {n}, m = {m} outside 1..={MAX_WIDTH}")));
+        }
         rest = &rest[meta_len..];
         let tables = TableSet::read(&mut rest)?;
         let tensors = read_tensors(&mut rest)?;

@@ -14,7 +14,7 @@ use burn::module::AutodiffModule;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::record::{BinFileRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{ElementConversion, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -211,7 +211,6 @@ fn summarize<B: AutodiffBackend>(pending: Vec<(Tensor<B, 1>, Tensor<B, 1>, Tenso
     s
 }
 
-use burn::tensor::ElementConversion;
 
 fn progress_bar(config: &ImageTrainConfig, start: u64) -> ProgressBar {
     let bar = if config.progress { ProgressBar::new(config.steps) } else { ProgressBar::hidden() };
