@@ -8,7 +8,7 @@ use crate::image::{FactorizedCodec, HyperpriorCodec};
 use crate::{Error, Result};
 
 use super::model_file::{Architecture, ModelFile, ModelMeta};
-use super::MediaCodec;
+use super::{Cpu, MediaCodec};
 
 /// The default image model, embedded in the binary (how it was trained: see its metadata and the README).
 pub const DEFAULT_IMAGE_MODEL: &[u8] = include_bytes!("../../models/image-factorized.nmcm");
@@ -31,8 +31,8 @@ impl Model {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let file = ModelFile::parse(bytes)?;
         let codec: Box<dyn MediaCodec> = match file.meta.architecture {
-            Architecture::ImageFactorized(config) => Box::new(FactorizedCodec::new(&file, config)?),
-            Architecture::ImageHyperprior(config) => Box::new(HyperpriorCodec::new(&file, config)?),
+            Architecture::ImageFactorized(config) => Box::new(FactorizedCodec::<Cpu>::new(&file, config, Default::default())?),
+            Architecture::ImageHyperprior(config) => Box::new(HyperpriorCodec::<Cpu>::new(&file, config, Default::default())?),
         };
         Ok(Self { meta: file.meta, id: file.id, codec })
     }

@@ -8,6 +8,8 @@
 
 use burn::tensor::{Tensor, TensorData};
 
+use burn::tensor::backend::Backend;
+
 use crate::codec::{Cpu, EncodeOptions, MediaCodec, ModelFile};
 use crate::container::{Chunk, FourCc, Header, ImageParams, MediaParams, ModelId};
 use crate::entropy::{self, TableSet};
@@ -25,8 +27,9 @@ use super::{HyperpriorConfig, HyperpriorModel, IntHyperSynthesis, DOWNSAMPLING, 
 const BLOCK: usize = DOWNSAMPLING * HYPER_DOWNSAMPLING;
 
 /// A loaded hyperprior image model, ready to code.
-pub struct HyperpriorCodec {
-    model: HyperpriorModel<Cpu>,
+pub struct HyperpriorCodec<B: Backend = Cpu> {
+    model: HyperpriorModel<B>,
+    device: B::Device,
     h_s: IntHyperSynthesis,
     /// Hyper-latent medians on the activation grid (integers).
     medians_q: Vec<i32>,
@@ -51,10 +54,10 @@ impl Shapes {
     }
 }
 
-impl HyperpriorCodec {
-    /// Builds the codec from a parsed model file.
-    pub fn new(file: &ModelFile, config: HyperpriorConfig) -> Result<Self> {
-        let model = load_tensors(HyperpriorModel::<Cpu>::new(config, &Default::default()), &file.tensors)?;
+impl<B: Backend> HyperpriorCodec<B> {
+    /// Builds the codec from a parsed model file, on `device`.
+    pub fn new(file: &ModelFile, config: HyperpriorConfig, device: B::Device) -> Result<Self> {
+        let model = load_tensors(HyperpriorModel::<B>::new(config, &device), &file.tensors)?;
         if file.tables.len() != config.n + SCALE_COUNT {
             return Err(Error::Model(format!(
                 "{} entropy tables, expected {} hyper-latent + {SCALE_COUNT} Gaussian",
@@ -64,7 +67,7 @@ impl HyperpriorCodec {
         }
         let scale = (1u32 << ACT_FRAC_BITS) as f32;
         let medians_q = to_vec(model.hyper_medians())?.into_iter().map(|m| (m * scale).round() as i32).collect();
-        Ok(Self { h_s: model.int_hyper_synthesis()?, model, medians_q, tables: file.tables.clone(), config, id: file.id })
+        Ok(Self { h_s: model.int_hyper_synthesis()?, model, device, medians_q, tables: file.tables.clone(), config, id: file.id })
     }
 
     /// Means (activation format) and Gaussian table indexes of every latent element, from the
@@ -94,7 +97,7 @@ fn unit() -> f32 {
     (1u32 << ACT_FRAC_BITS) as f32
 }
 
-impl MediaCodec for HyperpriorCodec {
+impl<B: Backend> MediaCodec for HyperpriorCodec<B> {
     fn model_id(&self) -> ModelId {
         self.id
     }
@@ -109,8 +112,8 @@ impl MediaCodec for HyperpriorCodec {
         }
         let s = Shapes::of(image.width(), image.height());
         let m = self.config.m;
-        let y = tiling::analysis(image, (s.lh, s.lw), m, DEFAULT_TILING, |x| self.model.analysis(x))?;
-        let y_tensor = Tensor::<Cpu, 4>::from_data(TensorData::new(y.clone(), [1, m, s.lh, s.lw]), &Default::default());
+        let y = tiling::analysis(image, (s.lh, s.lw), m, DEFAULT_TILING, &self.device, |x| self.model.analysis(x))?;
+        let y_tensor = Tensor::<B, 4>::from_data(TensorData::new(y.clone(), [1, m, s.lh, s.lw]), &self.device);
         let z = to_vec(self.model.hyper_analysis(y_tensor))?;
         let zplane = s.zh * s.zw;
         let z_symbols: Vec<i32> =
@@ -137,7 +140,7 @@ impl MediaCodec for HyperpriorCodec {
         let (means, indexes) = self.latent_params(&z_symbols, &s)?;
         let y_symbols = entropy::decode(chunk(chunks, FourCc::YLAT)?, &indexes, &self.tables)?;
         let y_hat: Vec<f32> = y_symbols.iter().zip(&means).map(|(&v, &mu)| v as f32 + mu as f32 / unit()).collect();
-        let image = tiling::synthesis(&y_hat, self.config.m, (s.lh, s.lw), &params, DEFAULT_TILING, |y| self.model.synthesis(y))?;
+        let image = tiling::synthesis(&y_hat, self.config.m, (s.lh, s.lw), &params, DEFAULT_TILING, &self.device, |y| self.model.synthesis(y))?;
         Ok(Media::Image(image))
     }
 }

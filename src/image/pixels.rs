@@ -2,7 +2,7 @@
 
 use burn::tensor::Tensor;
 
-use crate::codec::Cpu;
+use burn::tensor::backend::Backend;
 use crate::container::{Chunk, FourCc};
 use crate::{Error, Result};
 
@@ -17,7 +17,7 @@ pub fn channel_indexes(channels: usize, plane: usize, offset: u32) -> Vec<u32> {
 }
 
 /// A tensor's values as `f32`.
-pub fn to_vec<const D: usize>(t: Tensor<Cpu, D>) -> Result<Vec<f32>> {
+pub fn to_vec<B: Backend, const D: usize>(t: Tensor<B, D>) -> Result<Vec<f32>> {
     t.into_data().convert::<f32>().to_vec().map_err(|e| Error::Model(format!("tensor data: {e:?}")))
 }
 

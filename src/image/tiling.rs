@@ -5,7 +5,7 @@
 
 use burn::tensor::{Tensor, TensorData};
 
-use crate::codec::Cpu;
+use burn::tensor::backend::Backend;
 use crate::container::ImageParams;
 use crate::media::Image;
 use crate::Result;
@@ -37,12 +37,13 @@ fn spans(len: usize, t: Tiling) -> Vec<(std::ops::Range<usize>, std::ops::Range<
 
 /// Runs the analysis `g_a` over an RGB image padded (by edge replication) to `lh×lw` latent
 /// pixels; returns the latent, `channels × lh × lw`, planar.
-pub fn analysis(
+pub fn analysis<B: Backend>(
     image: &Image,
     (lh, lw): (usize, usize),
     channels: usize,
     tiling: Tiling,
-    g_a: impl Fn(Tensor<Cpu, 4>) -> Tensor<Cpu, 4>,
+    device: &B::Device,
+    g_a: impl Fn(Tensor<B, 4>) -> Tensor<B, 4>,
 ) -> Result<Vec<f32>> {
     let rgb = image.to_rgb()?;
     let (w, h) = (image.width() as usize, image.height() as usize);
@@ -60,7 +61,7 @@ pub fn analysis(
                     }
                 }
             }
-            let tile = g_a(Tensor::from_data(TensorData::new(planes, [1, 3, th, tw]), &Default::default()));
+            let tile = g_a(Tensor::from_data(TensorData::new(planes, [1, 3, th, tw]), device));
             let values = to_vec(tile)?;
             for c in 0..channels {
                 for y in cy.clone() {
@@ -76,13 +77,14 @@ pub fn analysis(
 
 /// Runs the synthesis `g_s` over a latent (`channels × lh × lw`, planar) and returns the image
 /// described by `params`, clamped and rounded to 8 bits.
-pub fn synthesis(
+pub fn synthesis<B: Backend>(
     latent: &[f32],
     channels: usize,
     (lh, lw): (usize, usize),
     params: &ImageParams,
     tiling: Tiling,
-    g_s: impl Fn(Tensor<Cpu, 4>) -> Tensor<Cpu, 4>,
+    device: &B::Device,
+    g_s: impl Fn(Tensor<B, 4>) -> Tensor<B, 4>,
 ) -> Result<Image> {
     let (w, h) = (params.width as usize, params.height as usize);
     let d = DOWNSAMPLING;
@@ -96,7 +98,7 @@ pub fn synthesis(
                     values.extend_from_slice(&latent[start + wx.start..start + wx.end]);
                 }
             }
-            let input = Tensor::from_data(TensorData::new(values, [1, channels, wy.len(), wx.len()]), &Default::default());
+            let input = Tensor::from_data(TensorData::new(values, [1, channels, wy.len(), wx.len()]), device);
             let planes = to_vec(g_s(input))?;
             let (th, tw) = (wy.len() * d, wx.len() * d);
             for y in cy.start * d..(cy.end * d).min(h) {
@@ -116,6 +118,7 @@ pub fn synthesis(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::Cpu;
     use crate::image::{FactorizedConfig, FactorizedModel};
 
     /// Tiny tiles (1 latent pixel, halo 3) give the same latent and image as one big tile.
@@ -128,13 +131,13 @@ mod tests {
         let size = (3, 5);
         let whole = Tiling { tile: 64, halo: 0 };
         let small = Tiling { tile: 1, halo: 3 };
-        let a = analysis(&image, size, 6, whole, |x| model.analysis(x)).unwrap();
-        let b = analysis(&image, size, 6, small, |x| model.analysis(x)).unwrap();
+        let a = analysis(&image, size, 6, whole, &Default::default(), |x| model.analysis(x)).unwrap();
+        let b = analysis(&image, size, 6, small, &Default::default(), |x| model.analysis(x)).unwrap();
         let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
         assert!(worst < 1e-4, "latent differs by {worst}");
         let params = ImageParams { width: w, height: h, channels: 3, bit_depth: 8 };
-        let ia = synthesis(&a, 6, size, &params, whole, |y| model.synthesis(y)).unwrap();
-        let ib = synthesis(&a, 6, size, &params, small, |y| model.synthesis(y)).unwrap();
+        let ia = synthesis(&a, 6, size, &params, whole, &Default::default(), |y| model.synthesis(y)).unwrap();
+        let ib = synthesis(&a, 6, size, &params, small, &Default::default(), |y| model.synthesis(y)).unwrap();
         let differ = ia.pixels().iter().zip(ib.pixels()).filter(|(x, y)| x != y).count();
         assert!(differ * 1000 <= ia.pixels().len(), "{differ} samples differ");
     }
