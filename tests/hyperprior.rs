@@ -30,34 +30,42 @@ fn untrained_model_round_trips_any_size() {
         let (bytes, out) = roundtrip(&common::test_image(w, h), &model);
         assert_eq!((out.width(), out.height()), (w, h));
         let chunks: Vec<String> = inspect(&bytes).unwrap().chunks.into_iter().map(|c| c.fourcc).collect();
-        assert_eq!(chunks, ["ZLAT", "YLAT"]);
+        assert_eq!(chunks, ["QLTY", "ZLAT", "YLAT"]);
     }
+}
+
+/// A tiny hyperprior trained briefly on the sample (once for all tests of this file).
+fn trained() -> &'static [u8] {
+    static MODEL: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    MODEL.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("hp.nmcm");
+        let config = ImageTrainConfig {
+            data: Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"),
+            out: out.clone(),
+            resume: None,
+            validation: None,
+            architecture: Architecture::ImageHyperprior(HyperpriorConfig { n: 8, m: 12 }),
+            lambda: 0.05,
+            steps: 120,
+            batch: 2,
+            crop: 64,
+            learning_rate: 2e-3,
+            checkpoint_every: 60,
+            seed: 4,
+            hardware: "test".into(),
+            progress: false,
+        };
+        train_image::<Autodiff<Cpu>>(&config, &Default::default()).unwrap();
+        std::fs::read(&out).unwrap()
+    })
 }
 
 #[test]
 fn trained_model_codes_deterministically_and_learns() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("hp.nmcm");
-    let config = ImageTrainConfig {
-        data: Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"),
-        out: out.clone(),
-        resume: None,
-        validation: None,
-        architecture: Architecture::ImageHyperprior(HyperpriorConfig { n: 8, m: 12 }),
-        lambda: 0.05,
-        steps: 120,
-        batch: 2,
-        crop: 64,
-        learning_rate: 2e-3,
-        checkpoint_every: 60,
-        seed: 4,
-        hardware: "test".into(),
-        progress: false,
-    };
-    train_image::<Autodiff<Cpu>>(&config, &Default::default()).unwrap();
-    let bytes = std::fs::read(&out).unwrap();
-    assert!(matches!(ModelFile::parse(&bytes).unwrap().meta.architecture, Architecture::ImageHyperprior(_)));
-    let model = Arc::new(Model::from_bytes(&bytes).unwrap());
+    let bytes = trained();
+    assert!(matches!(ModelFile::parse(bytes).unwrap().meta.architecture, Architecture::ImageHyperprior(_)));
+    let model = Arc::new(Model::from_bytes(bytes).unwrap());
     let image = sample();
     let (a, decoded_a) = roundtrip(&image, &model);
     let (b, decoded_b) = roundtrip(&image, &model);
@@ -67,4 +75,23 @@ fn trained_model_codes_deterministically_and_learns() {
     let untrained = Arc::new(Model::from_bytes(&common::tiny_hyperprior_bytes(4)).unwrap());
     let baseline = nmc::eval::psnr(image.pixels(), roundtrip(&image, &untrained).1.pixels());
     assert!(psnr > baseline + 2.0, "training improves the reconstruction: {baseline:.2} → {psnr:.2} dB");
+}
+
+#[test]
+fn one_model_codes_every_quality_and_more_quality_costs_more_bytes() {
+    let model = Arc::new(Model::from_bytes(trained()).unwrap());
+    let image = sample();
+    let mut sizes = Vec::new();
+    for quality in [1.0, 2.5, 4.0, 5.25, 8.0] {
+        let options = EncodeOptions { quality: Some(quality), model: Some(model.clone()) };
+        let bytes = encode(&Media::Image(image.clone()), &options).unwrap();
+        let Media::Image(out) = decode_with(&bytes, &DecodeOptions { models: vec![model.clone()] }).unwrap();
+        assert_eq!((out.width(), out.height()), (image.width(), image.height()));
+        sizes.push(bytes.len());
+    }
+    assert!(sizes.windows(2).all(|w| w[0] <= w[1]) && sizes[0] < sizes[4], "sizes by quality: {sizes:?}");
+    for bad in [0.5, 8.5, f32::NAN] {
+        let options = EncodeOptions { quality: Some(bad), model: Some(model.clone()) };
+        assert!(matches!(encode(&Media::Image(image.clone()), &options), Err(nmc::Error::InvalidArgument(_))));
+    }
 }

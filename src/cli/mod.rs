@@ -28,7 +28,7 @@ enum Command {
         /// Output .nmc file, or `-` for stdout.
         #[arg(short, long)]
         output: PathBuf,
-        /// Quality for variable-rate models.
+        /// Quality 1–8 (fractional allowed) for variable-rate models; default 4.
         #[arg(long)]
         quality: Option<f32>,
         /// Model file to use instead of the embedded default.

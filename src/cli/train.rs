@@ -27,7 +27,8 @@ pub struct ImageArgs {
     /// Model file to write; it is also the checkpoint.
     #[arg(long)]
     out: PathBuf,
-    /// Rate–distortion trade-off λ (loss λ·255²·MSE + bpp).
+    /// Rate–distortion trade-off λ (loss λ·255²·MSE + bpp) of fixed-rate models; variable-rate
+    /// (hyperprior) models train all eight λ of `--quality` 1–8.
     #[arg(long, default_value_t = 0.013)]
     lambda: f64,
     /// Total optimizer steps (a resumed run continues up to this count).

@@ -18,7 +18,7 @@ pub struct KnownChunk {
 }
 
 /// The chunk types of format v1.0. Each may appear at most once in a file.
-pub const KNOWN_CHUNKS: [KnownChunk; 4] = [
+pub const KNOWN_CHUNKS: [KnownChunk; 5] = [
     KnownChunk {
         fourcc: FourCc::NEND,
         required: true,
@@ -33,6 +33,11 @@ pub const KNOWN_CHUNKS: [KnownChunk; 4] = [
         fourcc: FourCc::ZLAT,
         required: true,
         description: "image hyper-latent (range-coded)",
+    },
+    KnownChunk {
+        fourcc: FourCc::QLTY,
+        required: true,
+        description: "quality of a variable-rate image",
     },
     KnownChunk {
         fourcc: FourCc::META,

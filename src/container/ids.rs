@@ -60,6 +60,8 @@ impl FourCc {
     pub const YLAT: FourCc = FourCc(*b"YLAT");
     /// `ZLAT`: the image hyper-latent of hyperprior models, range-coded (FORMAT.md).
     pub const ZLAT: FourCc = FourCc(*b"ZLAT");
+    /// `QLTY`: the quality of a variable-rate image, `round(q · 256)` as u16 (FORMAT.md).
+    pub const QLTY: FourCc = FourCc(*b"QLTY");
     /// `META`: optional UTF-8 JSON metadata; decoders ignore it.
     pub const META: FourCc = FourCc(*b"META");
 

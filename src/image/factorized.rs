@@ -72,7 +72,11 @@ impl<B: Backend> ImageModel<B> for FactorizedModel<B> {
         }
     }
 
-    fn forward_train(&self, x: Tensor<B, 4>) -> TrainOutput<B> {
+    fn variable_rate(&self) -> bool {
+        false
+    }
+
+    fn forward_train(&self, x: Tensor<B, 4>, _quality: f32) -> TrainOutput<B> {
         FactorizedModel::forward_train(self, x)
     }
 

@@ -2,6 +2,7 @@
 //! autoregressive context so decoding stays parallel), with a fixed-point hyper-synthesis:
 //! the means and scales that choose the latent's probability tables are computed in integer
 //! arithmetic at coding time, and with their exact float twin (fake quantization) in training.
+//! One model codes every rate: gain vectors scale the latent per quality (1 to 8, continuous).
 
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
@@ -10,6 +11,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
+use crate::latent::gain::GainVectors;
 use crate::latent::{add_uniform_noise, gaussian, round_ste, EntropyBottleneck};
 use crate::nn::fixed::{fake_quant_act, fake_quant_conv, fake_quant_conv_transpose, IntConv, IntTensor};
 use crate::nn::{conv_down, conv_up};
@@ -53,6 +55,7 @@ pub struct HyperpriorModel<B: Backend> {
     h_a: HyperAnalysis<B>,
     h_s: HyperSynthesis<B>,
     bottleneck: EntropyBottleneck<B>,
+    gain: GainVectors<B>,
 }
 
 impl<B: Backend> HyperAnalysis<B> {
@@ -119,6 +122,7 @@ impl<B: Backend> HyperpriorModel<B> {
             h_a: HyperAnalysis::new(n, m, device),
             h_s: HyperSynthesis::new(n, m, device),
             bottleneck: EntropyBottleneck::new(n, device),
+            gain: GainVectors::new(m, device),
         }
     }
 
@@ -142,6 +146,11 @@ impl<B: Backend> HyperpriorModel<B> {
         self.g_s.forward(y)
     }
 
+    /// Gain and inverse gain `[M]` of the latent at a quality (see [`GainVectors::at`]).
+    pub fn gains(&self, quality: f32) -> (Tensor<B, 1>, Tensor<B, 1>) {
+        self.gain.at(quality)
+    }
+
     /// The integer hyper-synthesis for coding.
     pub fn int_hyper_synthesis(&self) -> Result<IntHyperSynthesis> {
         Ok(IntHyperSynthesis {
@@ -155,21 +164,22 @@ impl<B: Backend> HyperpriorModel<B> {
         fake_quant_act(self.bottleneck.medians())
     }
 
-    /// Training pass: noisy latents for the rates, straight-through rounding for the distortion,
-    /// fixed-point hyper-synthesis.
-    pub fn forward_train(&self, x: Tensor<B, 4>) -> TrainOutput<B> {
-        let y = self.g_a.forward(x);
+    /// Training pass at a quality: gained latent, noisy latents for the rates, straight-through
+    /// rounding for the distortion, fixed-point hyper-synthesis, inverse gain before g_s.
+    pub fn forward_train(&self, x: Tensor<B, 4>, quality: f32) -> TrainOutput<B> {
+        let m = self.gain.channels();
+        let (gain, inv_gain) = self.gain.at(quality);
+        let y = self.g_a.forward(x) * gain.reshape([1, m, 1, 1]);
         let z = self.h_a.forward(y.clone());
         let z_likelihood = self.bottleneck.likelihood(add_uniform_noise(z.clone()));
         let medians = self.hyper_medians().reshape([1, self.bottleneck.channels(), 1, 1]);
         let z_hat = fake_quant_act(round_ste(z - medians.clone()) + medians);
         let params = self.h_s.forward(z_hat);
-        let m = y.dims()[1];
         let [b, _, h, w] = params.dims();
         let mean = params.clone().slice([0..b, 0..m, 0..h, 0..w]);
         let log_scale = params.slice([0..b, m..2 * m, 0..h, 0..w]);
         let y_likelihood = gaussian::likelihood(add_uniform_noise(y.clone()), mean.clone(), log_scale);
-        let y_hat = round_ste(y - mean.clone()) + mean;
+        let y_hat = (round_ste(y - mean.clone()) + mean) * inv_gain.reshape([1, m, 1, 1]);
         let bits = (z_likelihood.log().sum() + y_likelihood.log().sum()).div_scalar(-std::f64::consts::LN_2);
         TrainOutput { x_hat: self.g_s.forward(y_hat), bits }
     }
@@ -183,8 +193,12 @@ impl<B: Backend> ImageModel<B> for HyperpriorModel<B> {
         }
     }
 
-    fn forward_train(&self, x: Tensor<B, 4>) -> TrainOutput<B> {
-        HyperpriorModel::forward_train(self, x)
+    fn variable_rate(&self) -> bool {
+        true
+    }
+
+    fn forward_train(&self, x: Tensor<B, 4>, quality: f32) -> TrainOutput<B> {
+        HyperpriorModel::forward_train(self, x, quality)
     }
 
     fn aux_loss(&self) -> Tensor<B, 1> {

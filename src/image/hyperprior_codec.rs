@@ -4,7 +4,9 @@
 //! factorized tables (chunk `ZLAT`); the decoder's view of the hyper-latent, `16·s_z + m_q` in
 //! fixed point, runs through the **integer** hyper-synthesis to means `μ_q` and log-scales `l_q`;
 //! `s_y = round(y − μ_q/16)` is coded with Gaussian table `scale_index(l_q)` (chunk `YLAT`).
-//! Decoding repeats the integer steps exactly, then runs g_s (tiled) on `ŷ = s_y + μ_q/16`.
+//! The latent is scaled by the gain vector of the quality first (chunk `QLTY`, `q · 256` as u16);
+//! decoding repeats the integer steps exactly, then runs g_s (tiled) on
+//! `ŷ = (s_y + μ_q/16) · inverse gain`.
 
 use burn::tensor::{Tensor, TensorData};
 
@@ -13,6 +15,7 @@ use burn::tensor::backend::Backend;
 use crate::codec::{Cpu, EncodeOptions, MediaCodec, ModelFile};
 use crate::container::{Chunk, FourCc, Header, ImageParams, MediaParams, ModelId};
 use crate::entropy::{self, TableSet};
+use crate::latent::gain::{quantize_quality, QUALITY_RANGE};
 use crate::latent::gaussian::{scale_index, SCALE_COUNT};
 use crate::media::Media;
 use crate::nn::fixed::{IntTensor, ACT_FRAC_BITS, ACT_MAX, ACT_MIN};
@@ -93,6 +96,21 @@ impl<B: Backend> HyperpriorCodec<B> {
     }
 }
 
+/// Quality used when none is asked for.
+const DEFAULT_QUALITY: f32 = 4.0;
+
+impl<B: Backend> HyperpriorCodec<B> {
+    /// Gain and inverse gain per latent channel at a stored quality (`q · 256`).
+    fn gains(&self, stored: u16) -> Result<(Vec<f32>, Vec<f32>)> {
+        let quality = stored as f32 / 256.0;
+        if !(QUALITY_RANGE.0..=QUALITY_RANGE.1).contains(&quality) {
+            return Err(Error::Malformed(format!("stored quality {quality} outside {}..={}", QUALITY_RANGE.0, QUALITY_RANGE.1)));
+        }
+        let (gain, inv_gain) = self.model.gains(quality);
+        Ok((to_vec(gain)?, to_vec(inv_gain)?))
+    }
+}
+
 fn unit() -> f32 {
     (1u32 << ACT_FRAC_BITS) as f32
 }
@@ -104,15 +122,16 @@ impl<B: Backend> MediaCodec for HyperpriorCodec<B> {
 
     fn encode(&self, media: &Media, options: &EncodeOptions) -> Result<(MediaParams, Vec<Chunk>)> {
         let Media::Image(image) = media;
-        if let Some(q) = options.quality {
-            return Err(Error::InvalidArgument(format!(
-                "quality {q} requested, but image model {} is fixed-rate; omit --quality",
-                self.id
-            )));
-        }
+        let quality = options.quality.unwrap_or(DEFAULT_QUALITY);
+        let stored = quantize_quality(quality).ok_or_else(|| {
+            Error::InvalidArgument(format!("quality {quality} is outside {}..={}", QUALITY_RANGE.0, QUALITY_RANGE.1))
+        })?;
         let s = Shapes::of(image.width(), image.height());
         let m = self.config.m;
-        let y = tiling::analysis(image, (s.lh, s.lw), m, DEFAULT_TILING, &self.device, |x| self.model.analysis(x))?;
+        let plane = s.lh * s.lw;
+        let (gain, _) = self.gains(stored)?;
+        let mut y = tiling::analysis(image, (s.lh, s.lw), m, DEFAULT_TILING, &self.device, |x| self.model.analysis(x))?;
+        y.iter_mut().enumerate().for_each(|(i, v)| *v *= gain[i / plane]);
         let y_tensor = Tensor::<B, 4>::from_data(TensorData::new(y.clone(), [1, m, s.lh, s.lw]), &self.device);
         let z = to_vec(self.model.hyper_analysis(y_tensor))?;
         let zplane = s.zh * s.zw;
@@ -124,6 +143,7 @@ impl<B: Backend> MediaCodec for HyperpriorCodec<B> {
         let y_payload = entropy::encode(&y_symbols, &indexes, &self.tables)?;
         let params = ImageParams { width: image.width(), height: image.height(), channels: image.channels(), bit_depth: 8 };
         let chunks = vec![
+            Chunk { fourcc: FourCc::QLTY, required: true, payload: stored.to_le_bytes().to_vec() },
             Chunk { fourcc: FourCc::ZLAT, required: true, payload: z_payload },
             Chunk { fourcc: FourCc::YLAT, required: true, payload: y_payload },
         ];
@@ -139,7 +159,18 @@ impl<B: Backend> MediaCodec for HyperpriorCodec<B> {
         let z_symbols = entropy::decode(chunk(chunks, FourCc::ZLAT)?, &channel_indexes(self.config.n, zplane, 0), &self.tables)?;
         let (means, indexes) = self.latent_params(&z_symbols, &s)?;
         let y_symbols = entropy::decode(chunk(chunks, FourCc::YLAT)?, &indexes, &self.tables)?;
-        let y_hat: Vec<f32> = y_symbols.iter().zip(&means).map(|(&v, &mu)| v as f32 + mu as f32 / unit()).collect();
+        let stored = match chunk(chunks, FourCc::QLTY)? {
+            &[lo, hi] => u16::from_le_bytes([lo, hi]),
+            other => return Err(Error::Malformed(format!("chunk 'QLTY' has {} bytes, expected 2", other.len()))),
+        };
+        let (_, inv_gain) = self.gains(stored)?;
+        let plane = s.lh * s.lw;
+        let y_hat: Vec<f32> = y_symbols
+            .iter()
+            .zip(&means)
+            .enumerate()
+            .map(|(i, (&v, &mu))| (v as f32 + mu as f32 / unit()) * inv_gain[i / plane])
+            .collect();
         let image = tiling::synthesis(&y_hat, self.config.m, (s.lh, s.lw), &params, DEFAULT_TILING, &self.device, |y| self.model.synthesis(y))?;
         Ok(Media::Image(image))
     }

@@ -35,8 +35,13 @@ pub struct TrainOutput<B: Backend> {
 pub trait ImageModel<B: Backend>: Module<B> {
     /// A fresh model of this architecture (an error for another model kind's architecture).
     fn build(architecture: Architecture, device: &B::Device) -> Result<Self>;
-    /// One training forward pass.
-    fn forward_train(&self, x: Tensor<B, 4>) -> TrainOutput<B>;
+    /// Whether the model codes every rate (gain vectors, trained over [`LAMBDAS`]) rather than
+    /// the one λ it was trained for.
+    ///
+    /// [`LAMBDAS`]: crate::latent::gain::LAMBDAS
+    fn variable_rate(&self) -> bool;
+    /// One training forward pass at a quality (ignored by fixed-rate models).
+    fn forward_train(&self, x: Tensor<B, 4>, quality: f32) -> TrainOutput<B>;
     /// Auxiliary loss (entropy-bottleneck quantiles).
     fn aux_loss(&self) -> Tensor<B, 1>;
     /// The integer entropy tables the model file stores for coding.

@@ -1,6 +1,7 @@
 //! Learned entropy models for latents: quantization and the factorized bottleneck.
 
 mod bottleneck;
+pub mod gain;
 pub mod gaussian;
 mod quantize;
 

@@ -17,10 +17,11 @@ use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 
 use crate::codec::{Architecture, ModelFile, TrainingRecord, TrainingRun, Validation};
 use crate::image::{FactorizedModel, HyperpriorModel, ImageModel};
+use crate::latent::gain::LAMBDAS;
 use crate::nn::{load_tensors, number_params};
 use crate::{Error, Result};
 
@@ -37,7 +38,8 @@ pub struct ImageTrainConfig {
     pub validation: Option<PathBuf>,
     /// Architecture of a new model (ignored when resuming).
     pub architecture: Architecture,
-    /// Rate–distortion trade-off (loss λ·255²·MSE + bpp).
+    /// Rate–distortion trade-off (loss λ·255²·MSE + bpp) of a fixed-rate model; variable-rate
+    /// models train the λ of every quality (one at random per step).
     pub lambda: f64,
     /// Total steps to reach (including resumed ones).
     pub steps: u64,
@@ -136,10 +138,17 @@ fn train<B: AutodiffBackend, M: ImageModel<B> + AutodiffModule<B>>(
             TensorData::new(data.sample(&mut rng, config.batch, config.crop), [config.batch, 3, config.crop, config.crop]),
             device,
         );
-        let out = model.forward_train(x.clone());
+        // Variable-rate models train every rate point: one at random per step.
+        let (quality, lambda) = if model.variable_rate() {
+            let level = rng.random_range(0..LAMBDAS.len());
+            ((level + 1) as f32, LAMBDAS[level])
+        } else {
+            (0.0, config.lambda)
+        };
+        let out = model.forward_train(x.clone(), quality);
         let mse = (out.x_hat - x).powi_scalar(2).mean();
         let bpp = out.bits.div_scalar(pixels);
-        let loss = mse.clone().mul_scalar(config.lambda * 255.0 * 255.0) + bpp.clone();
+        let loss = mse.clone().mul_scalar(lambda * 255.0 * 255.0) + bpp.clone();
         let total = loss.clone() + model.aux_loss();
         let grads = GradientsParams::from_grads(total.backward(), &model);
         let lr = if step >= config.steps - config.steps / 10 { config.learning_rate / 10.0 } else { config.learning_rate };

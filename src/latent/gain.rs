@@ -1,0 +1,66 @@
+//! Gain vectors for one model at every rate (Cui et al. 2021, "asymmetric gained" VAE): the
+//! latent is scaled channel-wise by a gain before quantization and by an inverse gain after,
+//! one learned pair per trained rate point; a continuous quality interpolates between
+//! neighbouring points geometrically.
+
+use burn::module::{Module, Param};
+use burn::tensor::backend::Backend;
+use burn::tensor::{Tensor, TensorData};
+
+/// The trade-offs λ of the trained rate points (loss λ·255²·MSE + bpp), quality 1 to 8
+/// (CompressAI's eight λ for MSE).
+pub const LAMBDAS: [f64; 8] = [0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800];
+
+/// Lowest and highest quality.
+pub const QUALITY_RANGE: (f32, f32) = (1.0, LAMBDAS.len() as f32);
+
+/// Learned per-level, per-channel gains and inverse gains (stored as logarithms).
+#[derive(Module, Debug)]
+pub struct GainVectors<B: Backend> {
+    log_gain: Param<Tensor<B, 2>>,
+    log_inv_gain: Param<Tensor<B, 2>>,
+}
+
+impl<B: Backend> GainVectors<B> {
+    /// Gains for `channels` latent channels, initialised so that higher λ quantizes more finely
+    /// (gain ∝ √(λ / λ₄)) and the inverse gain undoes it.
+    pub fn new(channels: usize, device: &B::Device) -> Self {
+        let init: Vec<f32> = LAMBDAS
+            .iter()
+            .flat_map(|l| std::iter::repeat_n((0.5 * (l / LAMBDAS[3]).ln()) as f32, channels))
+            .collect();
+        let neg: Vec<f32> = init.iter().map(|v| -v).collect();
+        let shape = [LAMBDAS.len(), channels];
+        Self {
+            log_gain: Param::from_tensor(Tensor::from_data(TensorData::new(init, shape), device)),
+            log_inv_gain: Param::from_tensor(Tensor::from_data(TensorData::new(neg, shape), device)),
+        }
+    }
+
+    /// Number of latent channels.
+    pub fn channels(&self) -> usize {
+        self.log_gain.dims()[1]
+    }
+
+    /// Gain and inverse gain `[C]` at a continuous quality in [`QUALITY_RANGE`] (clamped):
+    /// `exp((1 − t)·log g_l + t·log g_{l+1})` between the two nearest levels.
+    pub fn at(&self, quality: f32) -> (Tensor<B, 1>, Tensor<B, 1>) {
+        let q = quality.clamp(QUALITY_RANGE.0, QUALITY_RANGE.1) - 1.0;
+        let low = (q.floor() as usize).min(LAMBDAS.len() - 2);
+        let t = (q - low as f32) as f64;
+        let pick = |p: &Param<Tensor<B, 2>>| {
+            let c = p.dims()[1];
+            let rows = p.val().slice([low..low + 2, 0..c]);
+            let a = rows.clone().slice([0..1, 0..c]).reshape([c]);
+            let b = rows.slice([1..2, 0..c]).reshape([c]);
+            (a.mul_scalar(1.0 - t) + b.mul_scalar(t)).exp()
+        };
+        (pick(&self.log_gain), pick(&self.log_inv_gain))
+    }
+}
+
+/// The quality stored in files: `round(q · 256)` as u16, so that encoder and decoder use the same
+/// value; errors outside the range.
+pub fn quantize_quality(quality: f32) -> Option<u16> {
+    (QUALITY_RANGE.0..=QUALITY_RANGE.1).contains(&quality).then(|| (quality * 256.0).round() as u16)
+}
