@@ -13,10 +13,17 @@ for args in "--n 128 --m 192 --batch 16 --crop 256" "--n 64 --m 96 --batch 16 --
   timeout 120 ./gpu/train_step --device cuda --steps 5 $args 2>&1 | tee -a "$OUT/bench.txt"
   timeout 120 python3 benches/train_step.py --device cuda --steps 5 $args 2>&1 | tee -a "$OUT/bench.txt"
 done
-cp gpu/model.nmcm "$OUT/model.nmcm"
-[ -f gpu/model.nmcm.optim.bin ] && cp gpu/model.nmcm.optim.bin "$OUT/model.nmcm.optim.bin"
-steps=$(python3 -c "import json,struct;d=open('gpu/model.nmcm','rb').read();n=struct.unpack('<I',d[6:10])[0];print(json.loads(d[10:10+n])['training']['steps'])")
+if [ -f gpu/model.nmcm ]; then
+  cp gpu/model.nmcm "$OUT/model.nmcm"
+  [ -f gpu/model.nmcm.optim.bin ] && cp gpu/model.nmcm.optim.bin "$OUT/model.nmcm.optim.bin"
+  steps=$(python3 -c "import json,struct;d=open('gpu/model.nmcm','rb').read();n=struct.unpack('<I',d[6:10])[0];print(json.loads(d[10:10+n])['training']['steps'])")
+  start=(--resume "$OUT/model.nmcm")
+else
+  steps=0
+  start=(--arch hyperprior --n 128 --m 192)
+fi
+# Up to TRAIN_SECONDS of training (the step target is out of reach on purpose; checkpoints every 200).
 timeout "${TRAIN_SECONDS:-330}" ./gpu/nmc train image --device cuda --data gpu/train --out "$OUT/model.nmcm" \
-  --resume "$OUT/model.nmcm" --steps $((steps + 1000000)) --batch 16 --crop 256 --lr 1e-4 \
+  "${start[@]}" --steps $((steps + 1000000)) --batch 16 --crop 256 --lr 1e-4 \
   --checkpoint-every 200 --hardware "NVIDIA H200 (burn-cuda)" 2>&1 | tee "$OUT/train.log"
 ls -la "$OUT"

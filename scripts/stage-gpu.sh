@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the CUDA binaries here and stages what a GPU run needs in gpu/ (git-ignored, ≤ 64 MiB),
 # to be carried to the GPU machine: `run(command="bash scripts/gpu-run.sh", carry=["gpu"])`.
-#   scripts/stage-gpu.sh [MODEL]   (MODEL: checkpoint to resume, default models/image-factorized.nmcm)
+#   scripts/stage-gpu.sh [MODEL]   (MODEL: checkpoint to resume, default models/image-factorized.nmcm;
+#                                   `new` stages none: gpu-run.sh then starts a new hyperprior model)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${1:-models/image-factorized.nmcm}
@@ -13,8 +14,10 @@ for pair in "target/cuda/release/nmc nmc" "$bench train_step"; do
   set -- $pair
   strip -o "gpu/$2" "$1" && xz -T2 -6 "gpu/$2"
 done
-cp "$model" gpu/model.nmcm
-[ -f "$model.optim.bin" ] && cp "$model.optim.bin" gpu/model.nmcm.optim.bin
+if [ "$model" != new ]; then
+  cp "$model" gpu/model.nmcm
+  [ -f "$model.optim.bin" ] && cp "$model.optim.bin" gpu/model.nmcm.optim.bin
+fi
 # Training images, as many as fit beside the binaries.
 budget=$((60 * 1024 * 1024 - $(du -cb gpu | tail -n 1 | cut -f1)))
 for f in ../shared/data/images/train/*.png; do
