@@ -10,19 +10,12 @@ fn tiny() -> Arc<Model> {
     Arc::new(Model::from_bytes(&common::tiny_model_bytes(7)).expect("tiny model loads"))
 }
 
-fn roundtrip(image: &Image, model: &Arc<Model>) -> (Vec<u8>, Image) {
-    let options = EncodeOptions { quality: None, model: Some(model.clone()) };
-    let bytes = encode(&Media::Image(image.clone()), &options).expect("encode");
-    let Media::Image(out) = decode_with(&bytes, &DecodeOptions { models: vec![model.clone()] }).expect("decode");
-    (bytes, out)
-}
-
 #[test]
 fn odd_sizes_round_trip_to_the_same_shape() {
     let model = tiny();
     for (w, h) in [(1, 1), (17, 5), (33, 64), (70, 31)] {
         let image = common::test_image(w, h);
-        let (_, out) = roundtrip(&image, &model);
+        let (_, out) = common::roundtrip(&image, &model);
         assert_eq!((out.width(), out.height(), out.channels()), (w, h, 3));
     }
 }
@@ -31,8 +24,8 @@ fn odd_sizes_round_trip_to_the_same_shape() {
 fn encoding_and_decoding_are_deterministic() {
     let model = tiny();
     let image = common::test_image(48, 40);
-    let (a, out_a) = roundtrip(&image, &model);
-    let (b, out_b) = roundtrip(&image, &model);
+    let (a, out_a) = common::roundtrip(&image, &model);
+    let (b, out_b) = common::roundtrip(&image, &model);
     assert_eq!(a, b);
     assert_eq!(out_a, out_b);
 }
@@ -42,10 +35,10 @@ fn gray_and_opaque_rgba_keep_their_channel_count() {
     let model = tiny();
     let rgb = common::test_image(20, 20);
     let gray = Image::new(20, 20, 1, rgb.pixels().iter().step_by(3).copied().collect()).unwrap();
-    assert_eq!(roundtrip(&gray, &model).1.channels(), 1);
+    assert_eq!(common::roundtrip(&gray, &model).1.channels(), 1);
     let rgba: Vec<u8> = rgb.pixels().chunks(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
     let rgba = Image::new(20, 20, 4, rgba).unwrap();
-    let out = roundtrip(&rgba, &model).1;
+    let out = common::roundtrip(&rgba, &model).1;
     assert_eq!(out.channels(), 4);
     assert!(out.pixels().chunks(4).all(|p| p[3] == 255));
 }

@@ -11,12 +11,8 @@ use burn::backend::{Autodiff, NdArray};
 use nmc::codec::{Architecture, Cpu, EncodeOptions, MediaCodec, ModelFile};
 use nmc::container::{Container, Header};
 use nmc::image::{FactorizedCodec, HyperpriorCodec, HyperpriorConfig};
-use nmc::train::{train_image, ImageTrainConfig};
+use nmc::train::train_image;
 use nmc::{Image, Media};
-
-fn sample() -> Image {
-    Image::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/factory.png")).unwrap()
-}
 
 fn encode(codec: &dyn MediaCodec, image: &Image) -> Vec<u8> {
     let (params, chunks) = codec.encode(&Media::Image(image.clone()), &EncodeOptions::default()).unwrap();
@@ -36,7 +32,7 @@ fn decode(codec: &dyn MediaCodec, bytes: &[u8]) -> Image {
 
 /// Both backends' files decode, with both backends, to the same image up to ±1.
 fn check(codecs: [&dyn MediaCodec; 2]) {
-    let image = sample();
+    let image = common::sample();
     let files = codecs.map(|c| encode(c, &image));
     let reference = decode(codecs[0], &files[0]);
     for file in &files {
@@ -64,22 +60,8 @@ fn factorized_decodes_identically_on_both_backends() {
 #[test]
 fn hyperprior_decodes_identically_on_both_backends() {
     let dir = tempfile::tempdir().unwrap();
-    let config = ImageTrainConfig {
-        data: Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"),
-        out: dir.path().join("hp.nmcm"),
-        resume: None,
-        validation: None,
-        architecture: Architecture::ImageHyperprior(HyperpriorConfig { n: 8, m: 12 }),
-        lambda: 0.05,
-        steps: 60,
-        batch: 2,
-        crop: 64,
-        learning_rate: 2e-3,
-        checkpoint_every: 60,
-        seed: 9,
-        hardware: "test".into(),
-        progress: false,
-    };
+    let mut config = common::quick_train_config(&dir.path().join("hp.nmcm"), Architecture::ImageHyperprior(HyperpriorConfig { n: 8, m: 12 }), 60);
+    config.seed = 9;
     train_image::<Autodiff<Cpu>>(&config, &Default::default()).unwrap();
     let file = ModelFile::parse(&std::fs::read(&config.out).unwrap()).unwrap();
     let Architecture::ImageHyperprior(hp) = file.meta.architecture else { panic!("hyperprior model") };

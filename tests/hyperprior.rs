@@ -3,31 +3,19 @@
 
 mod common;
 
-use std::path::Path;
 use std::sync::Arc;
 
 use burn::backend::Autodiff;
 use nmc::codec::{Architecture, Cpu, ModelFile};
 use nmc::image::HyperpriorConfig;
-use nmc::train::{train_image, ImageTrainConfig};
-use nmc::{decode_with, encode, inspect, DecodeOptions, EncodeOptions, Image, Media, Model};
-
-fn sample() -> Image {
-    Image::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/factory.png")).unwrap()
-}
-
-fn roundtrip(image: &Image, model: &Arc<Model>) -> (Vec<u8>, Image) {
-    let options = EncodeOptions { quality: None, model: Some(model.clone()) };
-    let bytes = encode(&Media::Image(image.clone()), &options).expect("encode");
-    let Media::Image(out) = decode_with(&bytes, &DecodeOptions { models: vec![model.clone()] }).expect("decode");
-    (bytes, out)
-}
+use nmc::train::train_image;
+use nmc::{decode_with, encode, inspect, DecodeOptions, EncodeOptions, Media, Model};
 
 #[test]
 fn untrained_model_round_trips_any_size() {
     let model = Arc::new(Model::from_bytes(&common::tiny_hyperprior_bytes(5)).unwrap());
     for (w, h) in [(1, 1), (65, 3), (70, 130)] {
-        let (bytes, out) = roundtrip(&common::test_image(w, h), &model);
+        let (bytes, out) = common::roundtrip(&common::test_image(w, h), &model);
         assert_eq!((out.width(), out.height()), (w, h));
         let chunks: Vec<String> = inspect(&bytes).unwrap().chunks.into_iter().map(|c| c.fourcc).collect();
         assert_eq!(chunks, ["QLTY", "ZLAT", "YLAT"]);
@@ -40,22 +28,8 @@ fn trained() -> &'static [u8] {
     MODEL.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("hp.nmcm");
-        let config = ImageTrainConfig {
-            data: Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"),
-            out: out.clone(),
-            resume: None,
-            validation: None,
-            architecture: Architecture::ImageHyperprior(HyperpriorConfig { n: 8, m: 12 }),
-            lambda: 0.05,
-            steps: 120,
-            batch: 2,
-            crop: 64,
-            learning_rate: 2e-3,
-            checkpoint_every: 60,
-            seed: 4,
-            hardware: "test".into(),
-            progress: false,
-        };
+        let mut config = common::quick_train_config(&out, Architecture::ImageHyperprior(HyperpriorConfig { n: 8, m: 12 }), 120);
+        config.seed = 4;
         train_image::<Autodiff<Cpu>>(&config, &Default::default()).unwrap();
         std::fs::read(&out).unwrap()
     })
@@ -66,21 +40,21 @@ fn trained_model_codes_deterministically_and_learns() {
     let bytes = trained();
     assert!(matches!(ModelFile::parse(bytes).unwrap().meta.architecture, Architecture::ImageHyperprior(_)));
     let model = Arc::new(Model::from_bytes(bytes).unwrap());
-    let image = sample();
-    let (a, decoded_a) = roundtrip(&image, &model);
-    let (b, decoded_b) = roundtrip(&image, &model);
+    let image = common::sample();
+    let (a, decoded_a) = common::roundtrip(&image, &model);
+    let (b, decoded_b) = common::roundtrip(&image, &model);
     assert_eq!(a, b, "encoding is deterministic");
     assert_eq!(decoded_a, decoded_b, "decoding is deterministic");
     let psnr = nmc::eval::psnr(image.pixels(), decoded_a.pixels());
     let untrained = Arc::new(Model::from_bytes(&common::tiny_hyperprior_bytes(4)).unwrap());
-    let baseline = nmc::eval::psnr(image.pixels(), roundtrip(&image, &untrained).1.pixels());
+    let baseline = nmc::eval::psnr(image.pixels(), common::roundtrip(&image, &untrained).1.pixels());
     assert!(psnr > baseline + 2.0, "training improves the reconstruction: {baseline:.2} → {psnr:.2} dB");
 }
 
 #[test]
 fn one_model_codes_every_quality_and_more_quality_costs_more_bytes() {
     let model = Arc::new(Model::from_bytes(trained()).unwrap());
-    let image = sample();
+    let image = common::sample();
     let mut sizes = Vec::new();
     for quality in [1.0, 2.5, 4.0, 5.25, 8.0] {
         let options = EncodeOptions { quality: Some(quality), model: Some(model.clone()) };

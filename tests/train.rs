@@ -1,5 +1,7 @@
 //! The training loop: a short run writes a usable model, and resuming continues it.
 
+mod common;
+
 use std::path::Path;
 
 use burn::backend::Autodiff;
@@ -8,22 +10,11 @@ use nmc::image::FactorizedConfig;
 use nmc::train::{train_image, ImageTrainConfig};
 
 fn config(out: &Path, steps: u64, resume: bool) -> ImageTrainConfig {
-    ImageTrainConfig {
-        data: Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"),
-        out: out.to_path_buf(),
-        resume: resume.then(|| out.to_path_buf()),
-        validation: None,
-        architecture: Architecture::ImageFactorized(FactorizedConfig { n: 8, m: 8 }),
-        lambda: 0.05,
-        steps,
-        batch: 2,
-        crop: 64,
-        learning_rate: 1e-3,
-        checkpoint_every: 10,
-        seed: 1,
-        hardware: "test".into(),
-        progress: false,
-    }
+    let mut c = common::quick_train_config(out, Architecture::ImageFactorized(FactorizedConfig { n: 8, m: 8 }), steps);
+    c.resume = resume.then(|| out.to_path_buf());
+    c.learning_rate = 1e-3;
+    c.checkpoint_every = 10;
+    c
 }
 
 #[test]

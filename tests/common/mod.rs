@@ -35,3 +35,37 @@ pub fn test_image(width: u32, height: u32) -> Image {
     }
     Image::new(width, height, 3, px).expect("valid image")
 }
+
+/// The sample photo.
+pub fn sample() -> Image {
+    Image::read(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/factory.png")).expect("sample")
+}
+
+/// Encodes and decodes `image` with `model`: the file bytes and the decoded image.
+pub fn roundtrip(image: &Image, model: &std::sync::Arc<nmc::Model>) -> (Vec<u8>, Image) {
+    use nmc::{DecodeOptions, EncodeOptions, Media};
+    let options = EncodeOptions { quality: None, model: Some(model.clone()) };
+    let bytes = nmc::encode(&Media::Image(image.clone()), &options).expect("encode");
+    let Media::Image(out) = nmc::decode_with(&bytes, &DecodeOptions { models: vec![model.clone()] }).expect("decode");
+    (bytes, out)
+}
+
+/// A short training run on `samples/` (small crops, high learning rate) writing `out`.
+pub fn quick_train_config(out: &std::path::Path, architecture: Architecture, steps: u64) -> nmc::train::ImageTrainConfig {
+    nmc::train::ImageTrainConfig {
+        data: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"),
+        out: out.to_path_buf(),
+        resume: None,
+        validation: None,
+        architecture,
+        lambda: 0.05,
+        steps,
+        batch: 2,
+        crop: 64,
+        learning_rate: 2e-3,
+        checkpoint_every: steps.max(1),
+        seed: 1,
+        hardware: "test".into(),
+        progress: false,
+    }
+}
