@@ -26,6 +26,9 @@ use super::pixels::{channel_indexes, chunk, padded_size, to_vec};
 use super::tiling::{self, DEFAULT_TILING};
 use super::{HyperpriorConfig, HyperpriorModel, IntHyperSynthesis, DOWNSAMPLING, HYPER_DOWNSAMPLING};
 
+/// Quality used when none is asked for.
+const DEFAULT_QUALITY: f32 = 4.0;
+
 /// Padding block of hyperprior models: the total downsampling of g_a and h_a.
 const BLOCK: usize = DOWNSAMPLING * HYPER_DOWNSAMPLING;
 
@@ -68,8 +71,7 @@ impl<B: Backend> HyperpriorCodec<B> {
                 config.n
             )));
         }
-        let scale = (1u32 << ACT_FRAC_BITS) as f32;
-        let medians_q = to_vec(model.hyper_medians())?.into_iter().map(|m| (m * scale).round() as i32).collect();
+        let medians_q = to_vec(model.hyper_medians())?.into_iter().map(|m| (m * unit()).round() as i32).collect();
         Ok(Self { h_s: model.int_hyper_synthesis()?, model, device, medians_q, tables: file.tables.clone(), config, id: file.id })
     }
 
@@ -94,12 +96,7 @@ impl<B: Backend> HyperpriorCodec<B> {
         let indexes = params.data[half..].iter().map(|&l| n + scale_index(l)).collect();
         Ok((means, indexes))
     }
-}
 
-/// Quality used when none is asked for.
-const DEFAULT_QUALITY: f32 = 4.0;
-
-impl<B: Backend> HyperpriorCodec<B> {
     /// Gain and inverse gain per latent channel at a stored quality (`q · 256`).
     fn gains(&self, stored: u16) -> Result<(Vec<f32>, Vec<f32>)> {
         let quality = stored as f32 / 256.0;
@@ -154,16 +151,16 @@ impl<B: Backend> MediaCodec for HyperpriorCodec<B> {
         let MediaParams::Image(params) = header.params else {
             return Err(Error::Malformed("not an image file".into()));
         };
-        let s = Shapes::of(params.width, params.height);
-        let zplane = s.zh * s.zw;
-        let z_symbols = entropy::decode(chunk(chunks, FourCc::ZLAT)?, &channel_indexes(self.config.n, zplane, 0), &self.tables)?;
-        let (means, indexes) = self.latent_params(&z_symbols, &s)?;
-        let y_symbols = entropy::decode(chunk(chunks, FourCc::YLAT)?, &indexes, &self.tables)?;
         let stored = match chunk(chunks, FourCc::QLTY)? {
             &[lo, hi] => u16::from_le_bytes([lo, hi]),
             other => return Err(Error::Malformed(format!("chunk 'QLTY' has {} bytes, expected 2", other.len()))),
         };
         let (_, inv_gain) = self.gains(stored)?;
+        let s = Shapes::of(params.width, params.height);
+        let zplane = s.zh * s.zw;
+        let z_symbols = entropy::decode(chunk(chunks, FourCc::ZLAT)?, &channel_indexes(self.config.n, zplane, 0), &self.tables)?;
+        let (means, indexes) = self.latent_params(&z_symbols, &s)?;
+        let y_symbols = entropy::decode(chunk(chunks, FourCc::YLAT)?, &indexes, &self.tables)?;
         let plane = s.lh * s.lw;
         let y_hat: Vec<f32> = y_symbols
             .iter()
