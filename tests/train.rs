@@ -71,7 +71,11 @@ fn validation_is_recorded_at_checkpoints() {
     train_image::<Autodiff<Cpu>>(&c, &Default::default()).unwrap();
     let record = ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap().meta.training;
     let v = record.validation.expect("validation recorded");
-    assert!(v.bpp > 0.0 && v.psnr > 5.0 && v.data.contains("1 images"), "{v:?}");
+    assert!(v.bpp > 0.0 && v.psnr > 5.0 && v.loss > v.bpp && v.data.contains("1 images"), "{v:?}");
+    // The first validation is the best so far: that checkpoint is kept beside.
+    assert_eq!(record.best_validation.as_ref().map(|b| b.step), Some(10));
+    let best = ModelFile::parse(&std::fs::read(nmc::train::best_path(&out)).unwrap()).unwrap();
+    assert_eq!(best.meta.training.steps, 10);
     assert_eq!(record.runs.len(), 1);
     assert_eq!((record.runs[0].first_step, record.runs[0].last_step), (0, 10));
 }

@@ -42,6 +42,9 @@ pub struct TrainingRecord {
     /// Real coded rate and quality on the validation images at the last checkpoint, if measured.
     #[serde(default)]
     pub validation: Option<Validation>,
+    /// The best validation so far (lowest loss); that checkpoint is also kept as `*.best.nmcm`.
+    #[serde(default)]
+    pub best_validation: Option<Validation>,
 }
 
 /// Mean rate and quality of real encodes and decodes of a validation set.
@@ -53,6 +56,12 @@ pub struct Validation {
     pub bpp: f64,
     /// Mean PSNR (RGB, 8-bit) in dB.
     pub psnr: f64,
+    /// Step of the checkpoint.
+    #[serde(default)]
+    pub step: u64,
+    /// Rate–distortion loss `λ·MSE + bpp` (MSE on the 0–255 scale, from the mean PSNR).
+    #[serde(default)]
+    pub loss: f64,
 }
 
 /// One training run (one invocation of `nmc train`, up to its last checkpoint).

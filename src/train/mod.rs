@@ -175,23 +175,42 @@ fn train<B: AutodiffBackend, M: ImageModel<B> + AutodiffModule<B>>(
                 run.last_step = done;
                 run.wall_time_s = elapsed;
             }
+            let mut best = false;
             if let Some(dir) = &config.validation {
-                let v = validate(&model.to_model_file(architecture, config.lambda, record.clone())?, dir)?;
-                let line = format!("step {done}: validation {:.4} bpp, {:.2} dB ({})", v.bpp, v.psnr, v.data);
+                // Variable-rate models are validated at their default quality 4.
+                let lambda = if model.variable_rate() { LAMBDAS[3] } else { config.lambda };
+                let v = validate(&model.to_model_file(architecture, config.lambda, record.clone())?, dir, lambda, done)?;
+                best = record.best_validation.as_ref().is_none_or(|b| v.loss < b.loss);
+                let line = format!(
+                    "step {done}: validation {:.4} bpp, {:.2} dB, loss {:.3}{} ({})",
+                    v.bpp,
+                    v.psnr,
+                    v.loss,
+                    if best { " (best)" } else { "" },
+                    v.data
+                );
                 if config.progress {
                     if bar.is_hidden() { eprintln!("{line}") } else { bar.println(line) }
+                }
+                if best {
+                    record.best_validation = Some(v.clone());
                 }
                 record.validation = Some(v);
             }
             save_model(&model, &optim, architecture, config.lambda, &record, &config.out)?;
+            if best {
+                let bytes = model.to_model_file(architecture, config.lambda, record.clone())?;
+                crate::fsutil::write_atomic(&best_path(&config.out), &bytes, true)?;
+            }
         }
     }
     bar.finish();
     Ok(stats)
 }
 
-/// Codes every image of `dir` with the model in `model_file` and averages rate and PSNR.
-fn validate(model_file: &[u8], dir: &Path) -> Result<Validation> {
+/// Codes every image of `dir` with the model in `model_file` and averages rate and PSNR;
+/// the loss weighs them with `lambda`.
+fn validate(model_file: &[u8], dir: &Path, lambda: f64, step: u64) -> Result<Validation> {
     let model = std::sync::Arc::new(crate::Model::from_bytes(model_file)?);
     let options = crate::EncodeOptions { quality: None, model: Some(model) };
     let files = crate::eval::image_files(dir)?;
@@ -204,6 +223,8 @@ fn validate(model_file: &[u8], dir: &Path) -> Result<Validation> {
         v.bpp += r.bpp / files.len() as f64;
         v.psnr += r.psnr / files.len() as f64;
     }
+    v.step = step;
+    v.loss = lambda * 255.0 * 255.0 / 10f64.powf(v.psnr / 10.0) + v.bpp;
     Ok(v)
 }
 
@@ -230,6 +251,13 @@ fn progress_bar(config: &ImageTrainConfig, start: u64) -> ProgressBar {
     bar.set_position(start);
     bar.reset_eta();
     bar
+}
+
+/// Where the best-validated checkpoint of `model` is kept: `NAME.best.EXT`.
+pub fn best_path(model: &Path) -> PathBuf {
+    let stem = model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let ext = model.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_else(|| "nmcm".into());
+    model.with_file_name(format!("{stem}.best.{ext}"))
 }
 
 fn optim_path(model: &Path) -> PathBuf {
