@@ -112,8 +112,12 @@ pub fn run(command: TrainCommand) -> Result<()> {
     };
     let stats = match args.device.as_str() {
         "cpu" => train_image::<Autodiff<Cpu>>(&config, &Default::default())?,
+        // burn-cuda panics when the driver or NVRTC is missing: report that as an error.
         #[cfg(feature = "cuda")]
-        "cuda" => train_image::<Autodiff<burn::backend::Cuda>>(&config, &Default::default())?,
+        "cuda" => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            train_image::<Autodiff<burn::backend::Cuda>>(&config, &Default::default())
+        }))
+        .map_err(|_| Error::InvalidArgument("the CUDA backend failed: no usable NVIDIA GPU (driver, libcuda or libnvrtc missing?)".into()))??,
         other => {
             return Err(Error::InvalidArgument(format!(
                 "unknown --device '{other}' (this build supports: cpu{})",
