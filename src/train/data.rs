@@ -4,6 +4,7 @@ use std::path::Path;
 
 use rand::Rng;
 
+use crate::eval::image_files;
 use crate::media::Image;
 use crate::{Error, Result};
 
@@ -13,13 +14,11 @@ pub struct ImageSet {
 }
 
 impl ImageSet {
-    /// Loads every readable image in `dir` that is at least `crop`×`crop` pixels.
+    /// Loads the images of `dir` (as [`image_files`] lists them) that are at least
+    /// `crop`×`crop` pixels; unreadable files are skipped.
     pub fn load(dir: &Path, crop: usize) -> Result<Self> {
-        let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
-        paths.sort();
         let mut images = Vec::new();
-        for path in paths {
+        for path in image_files(dir)? {
             let Ok(image) = Image::read(&path) else { continue };
             let (w, h) = (image.width() as usize, image.height() as usize);
             if w >= crop && h >= crop {
