@@ -49,3 +49,28 @@ fn reads_compressai_anchor_files() {
     let psnr = curve.psnr_at(0.5).unwrap();
     assert!((28.0..30.5).contains(&psnr), "{psnr}");
 }
+
+#[test]
+fn variable_rate_models_give_a_curve_and_bd_rates() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("a.png"), common::sample().encode(image::ImageFormat::Png).unwrap()).unwrap();
+    std::fs::write(dir.path().join("hp.nmcm"), common::tiny_hyperprior_bytes(2)).unwrap();
+    let json = dir.path().join("rd.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_nmc"))
+        .args(["eval", "image", "--qualities", "1,3,5,8", "--data"])
+        .arg(&data)
+        .arg("--model")
+        .arg(dir.path().join("hp.nmcm"))
+        .arg("--anchors")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/anchors/kodak"))
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let curves: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(curves[0]["results"]["bpp"].as_array().unwrap().len(), 4);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("BD-rate of nmc against"));
+}

@@ -27,6 +27,9 @@ pub struct ImageArgs {
     /// Model files, one operating point each (default: the embedded image model).
     #[arg(long)]
     model: Vec<PathBuf>,
+    /// Qualities to code at with variable-rate models, e.g. `1,2,3,4,5,6,7,8` (one point each).
+    #[arg(long, value_delimiter = ',')]
+    qualities: Vec<f32>,
     /// Also run libjpeg-turbo, libwebp and libavif on the same images (skipped if not installed).
     #[arg(long)]
     classic: bool,
@@ -69,15 +72,21 @@ pub fn run(command: EvalCommand) -> Result<()> {
     let mut per_model = Vec::new();
     let mut points = Vec::new();
     let mut times = (Vec::new(), Vec::new());
-    for model in &models {
-        let options = EncodeOptions { quality: None, model: Some(model.clone()) };
+    let qualities: Vec<Option<f32>> =
+        if args.qualities.is_empty() { vec![None] } else { args.qualities.iter().copied().map(Some).collect() };
+    for (model, quality) in models.iter().flat_map(|m| qualities.iter().map(move |q| (m, *q))) {
+        let options = EncodeOptions { quality, model: Some(model.clone()) };
         let results: Vec<ImageResult> = files.iter().map(|f| eval_image(f, &options)).collect::<Result<_>>()?;
         let n = results.len() as f64;
         let mean = |f: fn(&ImageResult) -> f64| results.iter().map(f).sum::<f64>() / n;
         let ms: Vec<Option<f64>> = results.iter().map(|r| r.ms_ssim).collect();
         let point = RdPoint { bpp: mean(|r| r.bpp), psnr: mean(|r| r.psnr), ms_ssim: mean_of_all(&ms) };
         let (enc, dec) = (mean(|r| r.encode_s), mean(|r| r.decode_s));
-        println!("{:<44} {:>8.4} {:>9.3} {:>8} {:>8.3} {:>8.3}", format!("nmc {}", model.id()), point.bpp, point.psnr, fmt_ms(point.ms_ssim), enc, dec);
+        let name = match quality {
+            Some(q) => format!("nmc {} q{q}", &model.id().to_string()[..8]),
+            None => format!("nmc {}", model.id()),
+        };
+        println!("{name:<44} {:>8.4} {:>9.3} {:>8} {:>8.3} {:>8.3}", point.bpp, point.psnr, fmt_ms(point.ms_ssim), enc, dec);
         points.push(point);
         times.0.push(enc);
         times.1.push(dec);
