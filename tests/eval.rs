@@ -7,28 +7,33 @@ use std::process::Command;
 
 use nmc::eval::rd::RdCurve;
 
-#[test]
-fn eval_writes_curves_and_compares() {
+/// Runs `nmc eval image` on one image with one model file plus `extra` arguments; returns the
+/// stdout and the curves of its `--json` output.
+fn run_eval(image: &nmc::Image, model: Vec<u8>, extra: &[&str]) -> (String, Vec<serde_json::Value>) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
-    let png = common::test_image(48, 32).encode(image::ImageFormat::Png).unwrap();
-    std::fs::write(data.join("a.png"), png).unwrap();
-    std::fs::write(dir.path().join("tiny.nmcm"), common::tiny_model_bytes(3)).unwrap();
+    std::fs::write(data.join("a.png"), image.encode(image::ImageFormat::Png).unwrap()).unwrap();
+    std::fs::write(dir.path().join("m.nmcm"), model).unwrap();
     let json = dir.path().join("rd.json");
     let out = Command::new(env!("CARGO_BIN_EXE_nmc"))
         .args(["eval", "image", "--data"])
         .arg(&data)
         .arg("--model")
-        .arg(dir.path().join("tiny.nmcm"))
-        .arg("--classic")
+        .arg(dir.path().join("m.nmcm"))
         .arg("--json")
         .arg(&json)
+        .args(extra)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let curves: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    let curves = curves.as_array().unwrap();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), curves.as_array().unwrap().clone())
+}
+
+#[test]
+fn eval_writes_curves_and_compares() {
+    let (_, curves) = run_eval(&common::test_image(48, 32), common::tiny_model_bytes(3), &["--classic"]);
     assert_eq!(curves[0]["name"], "nmc");
     assert_eq!(curves[0]["results"]["bpp"].as_array().unwrap().len(), 1);
     assert_eq!(curves[0]["images"][0][0]["name"], "a.png");
@@ -52,25 +57,9 @@ fn reads_compressai_anchor_files() {
 
 #[test]
 fn variable_rate_models_give_a_curve_and_bd_rates() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    std::fs::write(data.join("a.png"), common::sample().encode(image::ImageFormat::Png).unwrap()).unwrap();
-    std::fs::write(dir.path().join("hp.nmcm"), common::tiny_hyperprior_bytes(2)).unwrap();
-    let json = dir.path().join("rd.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_nmc"))
-        .args(["eval", "image", "--qualities", "1,3,5,8", "--data"])
-        .arg(&data)
-        .arg("--model")
-        .arg(dir.path().join("hp.nmcm"))
-        .arg("--anchors")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/anchors/kodak"))
-        .arg("--json")
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let curves: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let anchors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/anchors/kodak");
+    let extra = ["--qualities", "1,3,5,8", "--anchors", anchors.to_str().unwrap()];
+    let (stdout, curves) = run_eval(&common::sample(), common::tiny_hyperprior_bytes(2), &extra);
     assert_eq!(curves[0]["results"]["bpp"].as_array().unwrap().len(), 4);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("BD-rate of nmc against"));
+    assert!(stdout.contains("BD-rate of nmc against"));
 }

@@ -197,9 +197,8 @@ fn train<B: AutodiffBackend, M: ImageModel<B> + AutodiffModule<B>>(
                 }
                 record.validation = Some(v);
             }
-            save_model(&model, &optim, architecture, config.lambda, &record, &config.out)?;
+            let bytes = save_model(&model, &optim, architecture, config.lambda, &record, &config.out)?;
             if best {
-                let bytes = model.to_model_file(architecture, config.lambda, record.clone())?;
                 crate::fsutil::write_atomic(&best_path(&config.out), &bytes, true)?;
             }
         }
@@ -266,7 +265,8 @@ fn optim_path(model: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Writes the model file (with its integer tables) atomically, plus the optimizer state.
+/// Writes the model file (with its integer tables) atomically, plus the optimizer state;
+/// returns the model file's bytes.
 fn save_model<B: AutodiffBackend, M: ImageModel<B> + AutodiffModule<B>, O: Optimizer<M, B>>(
     model: &M,
     optim: &O,
@@ -274,7 +274,7 @@ fn save_model<B: AutodiffBackend, M: ImageModel<B> + AutodiffModule<B>, O: Optim
     lambda: f64,
     record: &TrainingRecord,
     out: &Path,
-) -> Result<()> {
+) -> Result<Vec<u8>> {
     let bytes = model.to_model_file(architecture, lambda, record.clone())?;
     crate::fsutil::write_atomic(out, &bytes, true)?;
     // Written beside, then renamed, so that an interrupted run never leaves a torn state file.
@@ -283,5 +283,6 @@ fn save_model<B: AutodiffBackend, M: ImageModel<B> + AutodiffModule<B>, O: Optim
     BinFileRecorder::<FullPrecisionSettings>::new()
         .record(optim.to_record(), partial.clone())
         .map_err(|e| Error::Model(format!("{}: cannot save optimizer state: {e}", partial.display())))?;
-    std::fs::rename(&partial, &optim_out).map_err(|e| Error::io(&optim_out, e))
+    std::fs::rename(&partial, &optim_out).map_err(|e| Error::io(&optim_out, e))?;
+    Ok(bytes)
 }
