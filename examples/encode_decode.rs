@@ -12,7 +12,8 @@ fn main() -> nmc::Result<()> {
     let info = nmc::inspect(&bytes)?;
     println!("{path}: {} bytes, {:.4} bpp, model {}", bytes.len(), info.bits_per_pixel.unwrap_or(0.0), info.header.model);
 
-    let Media::Image(decoded) = nmc::decode(&bytes)?;
-    println!("decoded {}x{}, PSNR {:.2} dB", decoded.width(), decoded.height(), nmc::eval::psnr(image.pixels(), decoded.pixels()));
+    if let Media::Image(decoded) = nmc::decode(&bytes)? {
+        println!("decoded {}x{}, PSNR {:.2} dB", decoded.width(), decoded.height(), nmc::eval::psnr(image.pixels(), decoded.pixels()));
+    }
     Ok(())
 }

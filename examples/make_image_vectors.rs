@@ -11,7 +11,7 @@ use burn::backend::Autodiff;
 use burn::tensor::backend::Backend;
 use nmc::codec::{Architecture, Cpu};
 use nmc::image::FactorizedConfig;
-use nmc::train::{train_image, ImageTrainConfig};
+use nmc::train::{train_image, TrainConfig};
 use nmc::{DecodeOptions, EncodeOptions, Image, Media, Model};
 
 fn main() -> nmc::Result<()> {
@@ -19,7 +19,7 @@ fn main() -> nmc::Result<()> {
     let dir = root.join("format-spec/vectors/image");
     Cpu::seed(&Default::default(), 2026);
     let scratch = tempfile::tempdir().map_err(|e| nmc::Error::io("temporary folder", e))?;
-    let config = ImageTrainConfig {
+    let config = TrainConfig {
         data: root.join("samples"),
         out: scratch.path().join("tiny.nmcm"),
         resume: None,
@@ -51,7 +51,7 @@ fn main() -> nmc::Result<()> {
     let source = Image::new(w, h, 3, pixels)?;
 
     let coded = nmc::encode(&Media::Image(source.clone()), &EncodeOptions { quality: None, model: Some(model.clone()) })?;
-    let Media::Image(decoded) = nmc::decode_with(&coded, &DecodeOptions { models: vec![model.clone()] })?;
+    let Media::Image(decoded) = nmc::decode_with(&coded, &DecodeOptions { models: vec![model.clone()] })? else { panic!("not an image") };
     let symbols = nmc::image::latent_symbols(&coded, &model_bytes)?;
 
     let write = |name: &str, bytes: &[u8]| nmc::fsutil::write_atomic(&dir.join(name), bytes, true);

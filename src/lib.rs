@@ -3,6 +3,7 @@
 //! The one API is [`encode`], [`decode`] and [`inspect`]; see the README for the CLI.
 #![forbid(unsafe_code)]
 
+pub mod audio;
 pub mod cli;
 pub mod codec;
 pub mod container;
@@ -16,6 +17,6 @@ pub mod media;
 pub mod nn;
 pub mod train;
 
-pub use codec::{decode, decode_with, encode, inspect, DecodeOptions, EncodeOptions, Info, Model};
+pub use codec::{decode, decode_with, encode, encode_at_bitrate, inspect, DecodeOptions, EncodeOptions, Info, Model};
 pub use error::{Error, Result};
-pub use media::{Image, Media};
+pub use media::{Audio, Image, Media};

@@ -165,3 +165,35 @@ fn decode_output_format_follows_extension() {
     assert!(bmp.status.success(), "{}", stderr(&bmp));
     assert!(std::fs::read(f.path("a.bmp")).unwrap().starts_with(b"BM"));
 }
+
+#[test]
+fn audio_round_trip_info_and_errors() {
+    let f = Fixture::new();
+    std::fs::write(f.path("in.wav"), common::test_audio(16_000, 2, 0.5).to_wav_bytes().unwrap()).unwrap();
+    std::fs::write(f.path("audio.nmcm"), common::tiny_audio_bytes(4)).unwrap();
+    let model = f.s("audio.nmcm");
+    let enc = nmc(&["encode", &f.s("in.wav"), "-o", &f.s("a.nmc"), "--model", &model, "--quality", "6.5"]);
+    assert!(enc.status.success(), "{}", stderr(&enc));
+    assert!(stderr(&enc).contains("kbps"), "{}", stderr(&enc));
+    let info = String::from_utf8_lossy(&nmc(&["info", &f.s("a.nmc")]).stdout).into_owned();
+    assert!(info.contains("audio 0.500 s, 16000 Hz, 2 channel(s)") && info.contains("kbps"), "{info}");
+
+    let dec = nmc(&["decode", &f.s("a.nmc"), "-o", &f.s("a.wav"), "--model", &model]);
+    assert!(dec.status.success(), "{}", stderr(&dec));
+    let out = nmc::Audio::read(&f.path("a.wav")).unwrap();
+    assert_eq!((out.sample_rate(), out.channel_count(), out.len()), (16_000, 2, 8000));
+    let dec = nmc(&["decode", &f.s("a.nmc"), "-o", &f.s("b.wav"), "--model", &model, "--rate", "48000"]);
+    assert!(dec.status.success(), "{}", stderr(&dec));
+    assert_eq!(nmc::Audio::read(&f.path("b.wav")).unwrap().sample_rate(), 48_000);
+
+    // Audio decodes to WAV only; the output is not created.
+    let png = nmc(&["decode", &f.s("a.nmc"), "-o", &f.s("a.png"), "--model", &model]);
+    assert!(!png.status.success() && stderr(&png).contains("WAV") && !f.path("a.png").exists(), "{}", stderr(&png));
+    // A malformed WAV names the file and the problem.
+    std::fs::write(f.path("bad.wav"), b"RIFF\x24\0\0\0WAVEfmt \x10\0\0\0\x01\0").unwrap();
+    let bad = nmc(&["encode", &f.s("bad.wav"), "-o", &f.s("bad.nmc"), "--model", &model]);
+    assert!(!bad.status.success() && stderr(&bad).contains("bad.wav") && stderr(&bad).contains("WAV"), "{}", stderr(&bad));
+    // A target bitrate applies to audio only.
+    let img = nmc(&["encode", &f.s("in.png"), "-o", &f.s("i.nmc"), "--model", &f.s("tiny.nmcm"), "--bitrate", "6"]);
+    assert!(!img.status.success() && stderr(&img).contains("audio only"), "{}", stderr(&img));
+}

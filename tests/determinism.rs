@@ -26,7 +26,7 @@ fn encode(codec: &dyn MediaCodec, image: &Image) -> Vec<u8> {
 fn decode(codec: &dyn MediaCodec, bytes: &[u8]) -> Image {
     let container = Container::parse(bytes).unwrap();
     let header: &Header = &container.header;
-    let Media::Image(image) = codec.decode(header, &container.chunks).unwrap();
+    let Media::Image(image) = codec.decode(header, &container.chunks).unwrap() else { panic!("not an image") };
     image
 }
 

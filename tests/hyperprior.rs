@@ -59,7 +59,7 @@ fn one_model_codes_every_quality_and_more_quality_costs_more_bytes() {
     for quality in [1.0, 2.5, 4.0, 5.25, 8.0] {
         let options = EncodeOptions { quality: Some(quality), model: Some(model.clone()) };
         let bytes = encode(&Media::Image(image.clone()), &options).unwrap();
-        let Media::Image(out) = decode_with(&bytes, &DecodeOptions { models: vec![model.clone()] }).unwrap();
+        let Media::Image(out) = decode_with(&bytes, &DecodeOptions { models: vec![model.clone()] }).unwrap() else { panic!("not an image") };
         assert_eq!((out.width(), out.height()), (image.width(), image.height()));
         sizes.push(bytes.len());
     }

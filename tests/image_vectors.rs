@@ -24,7 +24,7 @@ fn latent_symbols_decode_bit_exactly() {
 #[test]
 fn reconstruction_matches_expected_image() {
     let model = Arc::new(Model::from_bytes(&read("tiny.nmcm")).unwrap());
-    let Media::Image(decoded) = nmc::decode_with(&read("tiny.nmc"), &DecodeOptions { models: vec![model] }).unwrap();
+    let Media::Image(decoded) = nmc::decode_with(&read("tiny.nmc"), &DecodeOptions { models: vec![model] }).unwrap() else { panic!("not an image") };
     let expected = Image::read(&vector("tiny.png")).unwrap();
     assert_eq!((decoded.width(), decoded.height(), decoded.channels()), (88, 56, 3));
     // The synthesis is float: allow ±1 from rounding differences between machines.

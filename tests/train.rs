@@ -7,9 +7,9 @@ use std::path::Path;
 use burn::backend::Autodiff;
 use nmc::codec::{Architecture, Cpu, ModelFile};
 use nmc::image::FactorizedConfig;
-use nmc::train::{train_image, ImageTrainConfig};
+use nmc::train::{train_image, TrainConfig};
 
-fn config(out: &Path, steps: u64, resume: bool) -> ImageTrainConfig {
+fn config(out: &Path, steps: u64, resume: bool) -> TrainConfig {
     let mut c = common::quick_train_config(out, Architecture::ImageFactorized(FactorizedConfig { n: 8, m: 8 }), steps);
     c.resume = resume.then(|| out.to_path_buf());
     c.learning_rate = 1e-3;
@@ -71,7 +71,7 @@ fn validation_is_recorded_at_checkpoints() {
     train_image::<Autodiff<Cpu>>(&c, &Default::default()).unwrap();
     let record = ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap().meta.training;
     let v = record.validation.expect("validation recorded");
-    assert!(v.bpp > 0.0 && v.psnr > 5.0 && v.loss > v.bpp && v.data.contains("1 images"), "{v:?}");
+    assert!(v.rate > 0.0 && v.metric > 5.0 && v.loss > v.rate && v.data.contains("1 images"), "{v:?}");
     // The first validation is the best so far: that checkpoint is kept beside.
     assert_eq!(record.best_validation.as_ref().map(|b| b.step), Some(10));
     let best = ModelFile::parse(&std::fs::read(nmc::train::best_path(&out)).unwrap()).unwrap();

@@ -16,6 +16,9 @@ use crate::{EncodeOptions, Error, Model, Result};
 pub enum EvalCommand {
     /// Encode and decode every image of a folder; report bpp, PSNR and comparisons.
     Image(ImageArgs),
+    /// Encode and decode every WAV clip of a folder; report kbps, mel distance, SI-SDR and
+    /// comparisons with Opus.
+    Audio(super::eval_audio::AudioArgs),
 }
 
 /// Options of `nmc eval image`.
@@ -56,7 +59,10 @@ struct NmcResults {
 
 /// Runs an evaluation command.
 pub fn run(command: EvalCommand) -> Result<()> {
-    let EvalCommand::Image(args) = command;
+    let args = match command {
+        EvalCommand::Image(args) => args,
+        EvalCommand::Audio(args) => return super::eval_audio::run(args),
+    };
     let files = image_files(&args.data)?;
     if files.is_empty() {
         return Err(Error::InvalidArgument("no images found".into()).in_file(&args.data));
@@ -131,7 +137,7 @@ pub fn run(command: EvalCommand) -> Result<()> {
         let mut curves = vec![nmc.clone()];
         curves.extend(others.iter().filter(|(c, measured)| *measured || args.plot_anchor.contains(&c.name)).map(|(c, _)| c.clone()));
         let title = format!("{} ({} images)", args.data.display(), files.len());
-        crate::eval::plot::rd_plot(path, &title, &curves, 2.0)?;
+        crate::eval::plot::rd_plot(path, &title, &curves, &crate::eval::plot::image_axes(2.0))?;
     }
 
     if let Some(path) = &args.json {

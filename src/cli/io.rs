@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::codec::Info;
 use crate::container::{MediaParams, MAGIC};
-use crate::media::{Image, Media};
+use crate::media::{Audio, Image, Media};
 use crate::{Error, Result};
 
 fn is_stdio(path: &Path) -> bool {
@@ -34,8 +34,11 @@ pub fn read_media(path: &Path) -> Result<Media> {
     if bytes.starts_with(&MAGIC) {
         return Err(Error::UnsupportedMedia("the input is already an .nmc file".into()).in_file(path));
     }
+    if bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(b"WAVE") {
+        return Ok(Media::Audio(Audio::from_wav_bytes(&bytes).map_err(|e| e.in_file(path))?));
+    }
     let image = Image::from_file_bytes(&bytes).map_err(|_| {
-        Error::UnsupportedMedia("unrecognized input format (expected an image: PNG, JPEG, BMP, TIFF, WebP, PNM)".into())
+        Error::UnsupportedMedia("unrecognized input format (expected a WAV file or an image: PNG, JPEG, BMP, TIFF, WebP, PNM)".into())
             .in_file(path)
     })?;
     Ok(Media::Image(image))
@@ -49,13 +52,19 @@ pub fn check_output(path: &Path, force: bool) -> Result<()> {
     Ok(())
 }
 
-/// Encodes decoded media in the format OUT asks for (PNG for stdout).
+/// Encodes decoded media in the format OUT asks for (images: by extension, PNG for stdout;
+/// audio: 16-bit WAV).
 pub fn encode_media(media: &Media, path: &Path) -> Result<Vec<u8>> {
-    let Media::Image(image) = media;
-    if is_stdio(path) {
-        image.encode(::image::ImageFormat::Png)
-    } else {
-        image.encode_for_path(path).map_err(|e| e.in_file(path))
+    match media {
+        Media::Image(image) if is_stdio(path) => image.encode(::image::ImageFormat::Png),
+        Media::Image(image) => image.encode_for_path(path).map_err(|e| e.in_file(path)),
+        Media::Audio(audio) => {
+            let wav = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("wav"));
+            if !is_stdio(path) && !wav {
+                return Err(Error::UnsupportedMedia("the file holds audio, which decodes to WAV: name the output *.wav".into()).in_file(path));
+            }
+            audio.to_wav_bytes()
+        }
     }
 }
 
@@ -79,12 +88,21 @@ pub fn print_info(path: &Path, info: &Info) {
             "media:    image {}x{}, {} channel(s), {}-bit",
             p.width, p.height, p.channels, p.bit_depth
         ),
+        MediaParams::Audio(p) => println!(
+            "media:    audio {:.3} s, {} Hz, {} channel(s)",
+            p.samples as f64 / f64::from(p.sample_rate),
+            p.sample_rate,
+            p.channels
+        ),
         other => println!("media:    {other:?}"),
     }
     println!("model:    {}{}", h.model, if info.model_embedded { " (embedded)" } else { " (not embedded)" });
     println!("size:     {} bytes", info.file_bytes);
     if let Some(bpp) = info.bits_per_pixel {
         println!("rate:     {bpp:.4} bits per pixel");
+    }
+    if let Some(kbps) = info.kbps {
+        println!("rate:     {kbps:.3} kbps");
     }
     for c in &info.chunks {
         println!("chunk:    {} {:>10} bytes{}", c.fourcc, c.payload_bytes, if c.required { "" } else { " (optional)" });

@@ -1,6 +1,7 @@
 //! The `nmc` command line: thin over the library.
 
 mod eval;
+mod eval_audio;
 mod io;
 mod train;
 
@@ -29,8 +30,11 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
         /// Quality 1–8 (fractional allowed) for variable-rate models; default 4.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "bitrate")]
         quality: Option<f32>,
+        /// Audio: the largest quality whose file is at most this many kbps.
+        #[arg(long)]
+        bitrate: Option<f64>,
         /// Model file to use instead of the embedded default.
         #[arg(long)]
         model: Option<PathBuf>,
@@ -48,6 +52,9 @@ enum Command {
         /// Model file to decode with, when the file was made with a non-embedded model.
         #[arg(long)]
         model: Option<PathBuf>,
+        /// Audio: write this sample rate instead of the original one.
+        #[arg(long)]
+        rate: Option<u32>,
         /// Overwrite an existing output.
         #[arg(long)]
         force: bool,
@@ -71,22 +78,33 @@ enum Command {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Encode { input, output, quality, model, force } => {
+        Command::Encode { input, output, quality, bitrate, model, force } => {
             io::check_output(&output, force)?;
             let model = model.map(|p| Model::load(&p).map(Arc::new)).transpose()?;
             let media = io::read_media(&input)?;
-            let bytes = crate::encode(&media, &EncodeOptions { quality, model }).map_err(|e| e.in_file(&input))?;
+            let options = EncodeOptions { quality, model };
+            let bytes = match bitrate {
+                Some(kbps) => crate::encode_at_bitrate(&media, &options, kbps),
+                None => crate::encode(&media, &options),
+            }
+            .map_err(|e| e.in_file(&input))?;
             io::write_output(&output, &bytes, force)?;
-            let Media::Image(image) = &media;
-            let bpp = bytes.len() as f64 * 8.0 / (image.width() as f64 * image.height() as f64);
-            eprintln!("{}: {} bytes, {bpp:.4} bpp", io::display(&output), bytes.len());
+            let bits = bytes.len() as f64 * 8.0;
+            let rate = match &media {
+                Media::Image(image) => format!("{:.4} bpp", bits / (image.width() as f64 * image.height() as f64)),
+                Media::Audio(audio) => format!("{:.3} kbps", bits / audio.duration() / 1000.0),
+            };
+            eprintln!("{}: {} bytes, {rate}", io::display(&output), bytes.len());
             Ok(())
         }
-        Command::Decode { input, output, model, force } => {
+        Command::Decode { input, output, model, rate, force } => {
             io::check_output(&output, force)?;
             let models = model.map(|p| Model::load(&p).map(Arc::new)).transpose()?.into_iter().collect();
             let bytes = io::read_input(&input)?;
-            let media = crate::decode_with(&bytes, &DecodeOptions { models }).map_err(|e| e.in_file(&input))?;
+            let mut media = crate::decode_with(&bytes, &DecodeOptions { models }).map_err(|e| e.in_file(&input))?;
+            if let (Some(rate), Media::Audio(audio)) = (rate, &media) {
+                media = Media::Audio(audio.resample(rate)?);
+            }
             let encoded = io::encode_media(&media, &output)?;
             io::write_output(&output, &encoded, force)
         }

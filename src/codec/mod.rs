@@ -3,7 +3,7 @@
 mod model;
 mod model_file;
 
-pub use model::{Model, DEFAULT_IMAGE_MODEL};
+pub use model::{Model, DEFAULT_AUDIO_MODEL, DEFAULT_IMAGE_MODEL};
 pub use model_file::{Architecture, ModelFile, ModelMeta, TrainingRecord, TrainingRun, Validation};
 
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::container::{Chunk, Container, Header, MediaParams, ModelId};
+use crate::latent::gain::QUALITY_RANGE;
 use crate::media::Media;
 use crate::{Error, Result};
 
@@ -72,6 +73,37 @@ pub fn encode(media: &Media, options: &EncodeOptions) -> Result<Vec<u8>> {
     container.to_bytes()
 }
 
+/// Encodes audio at the largest quality whose file does not exceed `kbps`, searched by bisection
+/// on the real coded size (the lowest quality when even that is larger).
+pub fn encode_at_bitrate(media: &Media, options: &EncodeOptions, kbps: f64) -> Result<Vec<u8>> {
+    let Media::Audio(audio) = media else {
+        return Err(Error::InvalidArgument("a target bitrate applies to audio only".into()));
+    };
+    let seconds = audio.duration();
+    let rate = |bytes: &[u8]| bytes.len() as f64 * 8.0 / seconds / 1000.0;
+    let at = |quality: f32| encode(media, &EncodeOptions { quality: Some(quality), ..options.clone() });
+    let (mut low, mut high) = QUALITY_RANGE;
+    let mut best = at(low)?;
+    if rate(&best) > kbps {
+        return Ok(best);
+    }
+    let top = at(high)?;
+    if rate(&top) <= kbps {
+        return Ok(top);
+    }
+    // The quality is stored in steps of 1/256: 11 halvings of 1..8 reach that resolution.
+    for _ in 0..11 {
+        let mid = (low + high) / 2.0;
+        let bytes = at(mid)?;
+        if rate(&bytes) <= kbps {
+            (low, best) = (mid, bytes);
+        } else {
+            high = mid;
+        }
+    }
+    Ok(best)
+}
+
 /// Decodes `.nmc` bytes with the embedded models.
 pub fn decode(bytes: &[u8]) -> Result<Media> {
     decode_with(bytes, &DecodeOptions::default())
@@ -102,6 +134,8 @@ pub struct Info {
     pub chunks: Vec<ChunkInfo>,
     /// Bits per pixel (images) over the whole file.
     pub bits_per_pixel: Option<f64>,
+    /// Kilobits per second (audio) over the whole file.
+    pub kbps: Option<f64>,
     /// Whether an embedded model matches the file's model id.
     pub model_embedded: bool,
 }
@@ -120,9 +154,11 @@ pub struct ChunkInfo {
 /// Parses and validates a file's structure without decoding its media.
 pub fn inspect(bytes: &[u8]) -> Result<Info> {
     let container = Container::parse(bytes)?;
-    let bits_per_pixel = match container.header.params {
-        MediaParams::Image(p) => Some(bytes.len() as f64 * 8.0 / (p.width as f64 * p.height as f64)),
-        _ => None,
+    let bits = bytes.len() as f64 * 8.0;
+    let (bits_per_pixel, kbps) = match container.header.params {
+        MediaParams::Image(p) => (Some(bits / (p.width as f64 * p.height as f64)), None),
+        MediaParams::Audio(p) if p.samples > 0 => (None, Some(bits / (p.samples as f64 / f64::from(p.sample_rate)) / 1000.0)),
+        _ => (None, None),
     };
     let chunks = container
         .chunks
@@ -135,5 +171,6 @@ pub fn inspect(bytes: &[u8]) -> Result<Info> {
         file_bytes: bytes.len(),
         chunks,
         bits_per_pixel,
+        kbps,
     })
 }

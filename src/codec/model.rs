@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use crate::container::{MediaKind, ModelId};
+use crate::audio::AudioCodec;
 use crate::image::{FactorizedCodec, HyperpriorCodec};
 use crate::{Error, Result};
 
@@ -12,6 +13,9 @@ use super::{Cpu, MediaCodec};
 
 /// The default image model, embedded in the binary (how it was trained: see its metadata and the README).
 pub const DEFAULT_IMAGE_MODEL: &[u8] = include_bytes!("../../models/image-factorized.nmcm");
+
+/// The default audio model, embedded in the binary (how it was trained: see its metadata and the README).
+pub const DEFAULT_AUDIO_MODEL: &[u8] = include_bytes!("../../models/audio.nmcm");
 
 /// A model ready to code: its metadata and the codec built from its weights.
 pub struct Model {
@@ -33,6 +37,7 @@ impl Model {
         let codec: Box<dyn MediaCodec> = match file.meta.architecture {
             Architecture::ImageFactorized(config) => Box::new(FactorizedCodec::<Cpu>::new(&file, config, Default::default())?),
             Architecture::ImageHyperprior(config) => Box::new(HyperpriorCodec::<Cpu>::new(&file, config, Default::default())?),
+            Architecture::AudioHyperprior(config) => Box::new(AudioCodec::<Cpu>::new(&file, config, Default::default())?),
         };
         Ok(Self { meta: file.meta, id: file.id, codec })
     }
@@ -46,14 +51,15 @@ impl Model {
     /// The embedded default model for a media kind.
     pub fn embedded(kind: MediaKind) -> Result<Arc<Model>> {
         match kind {
-            MediaKind::Image => embedded_image(),
+            MediaKind::Image => embedded(&IMAGE, DEFAULT_IMAGE_MODEL, "image"),
+            MediaKind::Audio => embedded(&AUDIO, DEFAULT_AUDIO_MODEL, "audio"),
             other => Err(Error::UnsupportedMedia(format!("no {other:?} codec yet"))),
         }
     }
 
     /// The embedded model with this id, if any.
     pub fn embedded_by_id(id: ModelId) -> Option<Arc<Model>> {
-        embedded_image().ok().filter(|m| m.id == id)
+        [MediaKind::Image, MediaKind::Audio].into_iter().filter_map(|kind| Self::embedded(kind).ok()).find(|m| m.id == id)
     }
 
     /// Content hash of the model file.
@@ -70,6 +76,7 @@ impl Model {
     pub fn kind(&self) -> MediaKind {
         match self.meta.architecture {
             Architecture::ImageFactorized(_) | Architecture::ImageHyperprior(_) => MediaKind::Image,
+            Architecture::AudioHyperprior(_) => MediaKind::Audio,
         }
     }
 
@@ -78,10 +85,14 @@ impl Model {
     }
 }
 
-fn embedded_image() -> Result<Arc<Model>> {
-    static MODEL: OnceLock<std::result::Result<Arc<Model>, String>> = OnceLock::new();
-    MODEL
-        .get_or_init(|| Model::from_bytes(DEFAULT_IMAGE_MODEL).map(Arc::new).map_err(|e| e.to_string()))
+type Embedded = OnceLock<std::result::Result<Arc<Model>, String>>;
+
+static IMAGE: Embedded = OnceLock::new();
+static AUDIO: Embedded = OnceLock::new();
+
+/// An embedded model, parsed on first use.
+fn embedded(cell: &'static Embedded, bytes: &[u8], what: &str) -> Result<Arc<Model>> {
+    cell.get_or_init(|| Model::from_bytes(bytes).map(Arc::new).map_err(|e| e.to_string()))
         .clone()
-        .map_err(|e| Error::Model(format!("embedded image model: {e}")))
+        .map_err(|e| Error::Model(format!("embedded {what} model: {e}")))
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::container::ModelId;
 use crate::entropy::TableSet;
+use crate::audio::AudioConfig;
 use crate::image::{FactorizedConfig, HyperpriorConfig};
 use crate::nn::{read_tensors, write_tensors, StoredTensor};
 use crate::{Error, Result};
@@ -27,6 +28,8 @@ pub enum Architecture {
     ImageFactorized(FactorizedConfig),
     /// mbt2018-mean image model (no context model) with a fixed-point hyper-synthesis.
     ImageHyperprior(HyperpriorConfig),
+    /// 1-D transform audio model with a fixed-point mean–scale hyperprior.
+    AudioHyperprior(AudioConfig),
 }
 
 /// How a model was trained: every run (a resumed run is a new entry), for reproducibility.
@@ -50,16 +53,19 @@ pub struct TrainingRecord {
 /// Mean rate and quality of real encodes and decodes of a validation set.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Validation {
-    /// Validation folder and number of images.
+    /// Validation folder and number of files.
     pub data: String,
-    /// Mean bits per pixel of the .nmc files.
-    pub bpp: f64,
-    /// Mean PSNR (RGB, 8-bit) in dB.
-    pub psnr: f64,
+    /// Mean rate of the .nmc files: bits per pixel (images) or kbps (audio).
+    #[serde(alias = "bpp")]
+    pub rate: f64,
+    /// Mean quality metric: PSNR-RGB in dB (images) or log-mel distance (audio).
+    #[serde(alias = "psnr")]
+    pub metric: f64,
     /// Step of the checkpoint.
     #[serde(default)]
     pub step: u64,
-    /// Rate–distortion loss `λ·MSE + bpp` (MSE on the 0–255 scale, from the mean PSNR).
+    /// Rate–distortion loss of the medium (images: `λ·MSE + bpp`, MSE on the 0–255 scale from
+    /// the mean PSNR; audio: `λ·mel distance + kbps`).
     #[serde(default)]
     pub loss: f64,
 }
@@ -137,12 +143,13 @@ impl ModelFile {
             return Err(Error::Model("model metadata length exceeds the file".into()));
         }
         let meta: ModelMeta = serde_json::from_slice(&rest[..meta_len]).map_err(|e| Error::Model(format!("metadata: {e}")))?;
-        let (n, m) = match meta.architecture {
-            Architecture::ImageFactorized(c) => (c.n, c.m),
-            Architecture::ImageHyperprior(c) => (c.n, c.m),
+        let widths = match meta.architecture {
+            Architecture::ImageFactorized(c) => vec![c.n, c.m],
+            Architecture::ImageHyperprior(c) => vec![c.n, c.m],
+            Architecture::AudioHyperprior(c) => vec![8 * c.c, c.m, c.n],
         };
-        if !(1..=MAX_WIDTH).contains(&n) || !(1..=MAX_WIDTH).contains(&m) {
-            return Err(Error::Model(format!("layer widths n = {n}, m = {m} outside 1..={MAX_WIDTH}")));
+        if widths.iter().any(|w| !(1..=MAX_WIDTH).contains(w)) {
+            return Err(Error::Model(format!("layer widths {widths:?} outside 1..={MAX_WIDTH}")));
         }
         rest = &rest[meta_len..];
         let tables = TableSet::read(&mut rest)?;

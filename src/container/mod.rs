@@ -172,3 +172,12 @@ impl Container {
         ))
     }
 }
+
+/// The payload of the first chunk of type `fourcc`, or a `Malformed` error naming it.
+pub fn find_chunk(chunks: &[Chunk], fourcc: FourCc) -> Result<&[u8]> {
+    chunks
+        .iter()
+        .find(|c| c.fourcc == fourcc)
+        .map(|c| c.payload.as_slice())
+        .ok_or_else(|| Error::Malformed(format!("missing chunk '{fourcc}'")))
+}

@@ -54,3 +54,8 @@ pub const MAX_TABLES: usize = 65536;
 pub(crate) const PREC: usize = PRECISION as usize;
 /// `1 << PRECISION`.
 pub(crate) const TOTAL: u32 = 1 << PRECISION;
+
+/// Table index `offset + c` of every element of channel `c`, in channel-major order.
+pub fn channel_indexes(channels: usize, plane: usize, offset: u32) -> Vec<u32> {
+    (0..channels as u32).flat_map(|c| std::iter::repeat_n(offset + c, plane)).collect()
+}

@@ -70,10 +70,7 @@ pub struct ClassicResult {
 impl Classic {
     /// Whether the encoder and decoder are on the PATH.
     pub fn available(&self) -> bool {
-        [self.encoder, self.decoder].iter().all(|tool| {
-            std::env::var_os("PATH")
-                .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
-        })
+        on_path(&[self.encoder, self.decoder])
     }
 
     /// Encodes the source image (written by the caller as RGB PNG and BMP) at `setting`, decodes it.
@@ -103,11 +100,19 @@ impl Classic {
     }
 }
 
-fn path(p: &Path) -> &str {
+/// Whether every program is on the PATH.
+pub(crate) fn on_path(programs: &[&str]) -> bool {
+    programs.iter().all(|tool| {
+        std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
+    })
+}
+
+pub(crate) fn path(p: &Path) -> &str {
     p.to_str().unwrap_or_default()
 }
 
-fn tool(program: &str, args: &[&str]) -> Result<()> {
+/// Runs a program; a failure is an error quoting its stderr.
+pub(crate) fn tool(program: &str, args: &[&str]) -> Result<()> {
     let out = Command::new(program).args(args).output().map_err(|e| Error::io(PathBuf::from(program), e))?;
     if !out.status.success() {
         return Err(Error::InvalidArgument(format!(

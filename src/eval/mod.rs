@@ -1,10 +1,13 @@
-//! Rate–distortion evaluation: metrics and per-image runs of the codec.
+//! Rate–distortion evaluation: metrics and per-file runs of the codec.
 
+mod audio;
 pub mod classic;
 mod metrics;
+pub mod opus;
 pub mod plot;
 pub mod rd;
 
+pub use audio::{audio_files, audio_metrics, eval_audio, si_sdr, AudioMetrics, AudioResult};
 pub use metrics::{ms_ssim, psnr};
 
 use std::path::{Path, PathBuf};
@@ -51,7 +54,9 @@ pub fn eval_image(path: &Path, options: &crate::EncodeOptions) -> Result<ImageRe
     let bytes = crate::encode(&Media::Image(image.clone()), options).map_err(|e| e.in_file(path))?;
     let t1 = std::time::Instant::now();
     let decode_options = crate::DecodeOptions { models: options.model.iter().cloned().collect() };
-    let Media::Image(decoded) = crate::decode_with(&bytes, &decode_options).map_err(|e| e.in_file(path))?;
+    let Media::Image(decoded) = crate::decode_with(&bytes, &decode_options).map_err(|e| e.in_file(path))? else {
+        return Err(Error::Malformed("decoded media is not an image".into()).in_file(path));
+    };
     let t2 = std::time::Instant::now();
     Ok(ImageResult {
         name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),

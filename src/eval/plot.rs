@@ -7,9 +7,24 @@ use plotters::prelude::*;
 use super::rd::RdCurve;
 use crate::{Error, Result};
 
-/// Draws PSNR over bpp for `curves` (the first is nmc, drawn thick) into an SVG file, limited to
-/// the rate range `max_bpp`.
-pub fn rd_plot(path: &Path, title: &str, curves: &[RdCurve], max_bpp: f64) -> Result<()> {
+/// The axes of a plot: rate range and labels.
+pub struct Axes<'a> {
+    /// Largest rate drawn.
+    pub max_rate: f64,
+    /// Rate label, e.g. "bits per pixel".
+    pub rate: &'a str,
+    /// Quality label, e.g. "PSNR-RGB (dB)".
+    pub quality: &'a str,
+}
+
+/// The axes of image plots up to `max_bpp`.
+pub fn image_axes(max_bpp: f64) -> Axes<'static> {
+    Axes { max_rate: max_bpp, rate: "bits per pixel", quality: "PSNR-RGB (dB)" }
+}
+
+/// Draws quality over rate for `curves` (the first is nmc, drawn thick) into an SVG file.
+pub fn rd_plot(path: &Path, title: &str, curves: &[RdCurve], axes: &Axes) -> Result<()> {
+    let max_bpp = axes.max_rate;
     let err = |e: String| Error::InvalidArgument(format!("plot: {e}")).in_file(path);
     let visible = |c: &RdCurve| c.points.iter().filter(|p| p.bpp <= max_bpp).copied().collect::<Vec<_>>();
     let all: Vec<_> = curves.iter().flat_map(visible).collect();
@@ -29,8 +44,8 @@ pub fn rd_plot(path: &Path, title: &str, curves: &[RdCurve], max_bpp: f64) -> Re
         .map_err(|e| err(e.to_string()))?;
     chart
         .configure_mesh()
-        .x_desc("bits per pixel")
-        .y_desc("PSNR-RGB (dB)")
+        .x_desc(axes.rate)
+        .y_desc(axes.quality)
         .draw()
         .map_err(|e| err(e.to_string()))?;
     for (i, curve) in curves.iter().enumerate() {

@@ -12,7 +12,7 @@ use crate::latent::{add_uniform_noise, round_ste, EntropyBottleneck};
 use crate::Result;
 
 use super::transforms::{Analysis, Synthesis};
-use super::{wrong_architecture, ImageModel, TrainOutput};
+use crate::nn::{wrong_architecture, CodecModel, TrainOutput};
 
 /// Architecture of a factorized image model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,7 +64,7 @@ impl<B: Backend> FactorizedModel<B> {
     }
 }
 
-impl<B: Backend> ImageModel<B> for FactorizedModel<B> {
+impl<B: Backend> CodecModel<B> for FactorizedModel<B> {
     fn build(architecture: Architecture, device: &B::Device) -> Result<Self> {
         match architecture {
             Architecture::ImageFactorized(config) => Ok(Self::new(config, device)),

@@ -13,7 +13,10 @@ use crate::media::Media;
 use crate::nn::load_tensors;
 use crate::{Error, Result};
 
-use super::pixels::{channel_indexes, chunk, padded_size, to_vec};
+use super::pixels::padded_size;
+use crate::container::find_chunk;
+use crate::entropy::channel_indexes;
+use crate::nn::to_vec;
 use super::tiling::{self, DEFAULT_TILING};
 use super::{FactorizedConfig, FactorizedModel, DOWNSAMPLING};
 
@@ -52,7 +55,7 @@ pub fn latent_symbols(nmc_file: &[u8], model_file: &[u8]) -> Result<Vec<i32>> {
     };
     let (ph, pw) = padded_size(params.width, params.height, DOWNSAMPLING);
     let plane = ph * pw / (DOWNSAMPLING * DOWNSAMPLING);
-    let payload = chunk(&container.chunks, FourCc::YLAT)?;
+    let payload = find_chunk(&container.chunks, FourCc::YLAT)?;
     entropy::decode(payload, &channel_indexes(model.tables.len(), plane, 0), &model.tables)
 }
 
@@ -62,7 +65,9 @@ impl<B: Backend> MediaCodec for FactorizedCodec<B> {
     }
 
     fn encode(&self, media: &Media, options: &EncodeOptions) -> Result<(MediaParams, Vec<Chunk>)> {
-        let Media::Image(image) = media;
+        let Media::Image(image) = media else {
+            return Err(Error::InvalidArgument("an image model codes images only".into()));
+        };
         if let Some(q) = options.quality {
             return Err(Error::InvalidArgument(format!(
                 "quality {q} requested, but image model {} is fixed-rate; omit --quality",
@@ -87,7 +92,7 @@ impl<B: Backend> MediaCodec for FactorizedCodec<B> {
         let (ph, pw) = padded_size(params.width, params.height, DOWNSAMPLING);
         let (lh, lw) = (ph / DOWNSAMPLING, pw / DOWNSAMPLING);
         let c = self.channels();
-        let symbols = entropy::decode(chunk(chunks, FourCc::YLAT)?, &channel_indexes(c, lh * lw, 0), &self.tables)?;
+        let symbols = entropy::decode(find_chunk(chunks, FourCc::YLAT)?, &channel_indexes(c, lh * lw, 0), &self.tables)?;
         let plane = lh * lw;
         let y_hat: Vec<f32> = symbols.iter().enumerate().map(|(i, &s)| s as f32 + self.medians[i / plane]).collect();
         let image = tiling::synthesis(&y_hat, c, (lh, lw), &params, DEFAULT_TILING, &self.device, |y| self.model.synthesis(y))?;

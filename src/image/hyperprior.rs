@@ -11,7 +11,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-use crate::latent::gain::GainVectors;
+use crate::latent::gain::{GainVectors, LAMBDAS};
 use crate::latent::{add_uniform_noise, gaussian, round_ste, EntropyBottleneck};
 use crate::nn::fixed::{fake_quant_act, fake_quant_conv, fake_quant_conv_transpose, IntConv, IntTensor};
 use crate::nn::{conv_down, conv_up};
@@ -20,7 +20,7 @@ use crate::entropy::{TableSet, MAX_TABLE_LEN};
 use crate::Result;
 
 use super::transforms::{Analysis, Synthesis};
-use super::{wrong_architecture, ImageModel, TrainOutput};
+use crate::nn::{wrong_architecture, CodecModel, TrainOutput};
 
 /// Downsampling of the hyper-latent relative to the latent.
 pub const HYPER_DOWNSAMPLING: usize = 4;
@@ -122,7 +122,7 @@ impl<B: Backend> HyperpriorModel<B> {
             h_a: HyperAnalysis::new(n, m, device),
             h_s: HyperSynthesis::new(n, m, device),
             bottleneck: EntropyBottleneck::new(n, device),
-            gain: GainVectors::new(m, device),
+            gain: GainVectors::new(m, &LAMBDAS, device),
         }
     }
 
@@ -185,7 +185,7 @@ impl<B: Backend> HyperpriorModel<B> {
     }
 }
 
-impl<B: Backend> ImageModel<B> for HyperpriorModel<B> {
+impl<B: Backend> CodecModel<B> for HyperpriorModel<B> {
     fn build(architecture: Architecture, device: &B::Device) -> Result<Self> {
         match architecture {
             Architecture::ImageHyperprior(config) => Ok(Self::new(config, device)),

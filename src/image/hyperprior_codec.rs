@@ -22,7 +22,10 @@ use crate::nn::fixed::{IntTensor, ACT_FRAC_BITS, ACT_MAX, ACT_MIN};
 use crate::nn::load_tensors;
 use crate::{Error, Result};
 
-use super::pixels::{channel_indexes, chunk, padded_size, to_vec};
+use super::pixels::padded_size;
+use crate::container::find_chunk;
+use crate::entropy::channel_indexes;
+use crate::nn::to_vec;
 use super::tiling::{self, DEFAULT_TILING};
 use super::{HyperpriorConfig, HyperpriorModel, IntHyperSynthesis, DOWNSAMPLING, HYPER_DOWNSAMPLING};
 
@@ -118,7 +121,9 @@ impl<B: Backend> MediaCodec for HyperpriorCodec<B> {
     }
 
     fn encode(&self, media: &Media, options: &EncodeOptions) -> Result<(MediaParams, Vec<Chunk>)> {
-        let Media::Image(image) = media;
+        let Media::Image(image) = media else {
+            return Err(Error::InvalidArgument("an image model codes images only".into()));
+        };
         let quality = options.quality.unwrap_or(DEFAULT_QUALITY);
         let stored = quantize_quality(quality).ok_or_else(|| {
             Error::InvalidArgument(format!("quality {quality} is outside {}..={}", QUALITY_RANGE.0, QUALITY_RANGE.1))
@@ -151,16 +156,16 @@ impl<B: Backend> MediaCodec for HyperpriorCodec<B> {
         let MediaParams::Image(params) = header.params else {
             return Err(Error::Malformed("not an image file".into()));
         };
-        let stored = match chunk(chunks, FourCc::QLTY)? {
+        let stored = match find_chunk(chunks, FourCc::QLTY)? {
             &[lo, hi] => u16::from_le_bytes([lo, hi]),
             other => return Err(Error::Malformed(format!("chunk 'QLTY' has {} bytes, expected 2", other.len()))),
         };
         let (_, inv_gain) = self.gains(stored)?;
         let s = Shapes::of(params.width, params.height);
         let zplane = s.zh * s.zw;
-        let z_symbols = entropy::decode(chunk(chunks, FourCc::ZLAT)?, &channel_indexes(self.config.n, zplane, 0), &self.tables)?;
+        let z_symbols = entropy::decode(find_chunk(chunks, FourCc::ZLAT)?, &channel_indexes(self.config.n, zplane, 0), &self.tables)?;
         let (means, indexes) = self.latent_params(&z_symbols, &s)?;
-        let y_symbols = entropy::decode(chunk(chunks, FourCc::YLAT)?, &indexes, &self.tables)?;
+        let y_symbols = entropy::decode(find_chunk(chunks, FourCc::YLAT)?, &indexes, &self.tables)?;
         let plane = s.lh * s.lw;
         let y_hat: Vec<f32> = y_symbols
             .iter()

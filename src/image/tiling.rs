@@ -10,7 +10,7 @@ use crate::container::ImageParams;
 use crate::media::Image;
 use crate::Result;
 
-use super::pixels::to_vec;
+use crate::nn::to_vec;
 use super::DOWNSAMPLING;
 
 /// Tile side and halo, in latent pixels (one latent pixel is 16×16 image pixels).

@@ -7,7 +7,7 @@ use burn::module::{Module, Param};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 
-/// The trade-offs λ of the trained rate points (loss λ·255²·MSE + bpp), quality 1 to 8
+/// The trade-offs λ of the image rate points (loss λ·255²·MSE + bpp), quality 1 to 8
 /// (CompressAI's eight λ for MSE).
 pub const LAMBDAS: [f64; 8] = [0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800];
 
@@ -22,12 +22,13 @@ pub struct GainVectors<B: Backend> {
 }
 
 impl<B: Backend> GainVectors<B> {
-    /// Gains for `channels` latent channels, initialised so that higher λ quantizes more finely
-    /// (gain ∝ √(λ / λ₄)) and the inverse gain undoes it.
-    pub fn new(channels: usize, device: &B::Device) -> Self {
-        let init: Vec<f32> = LAMBDAS
+    /// Gains for `channels` latent channels and the eight trade-offs `lambdas` of a medium,
+    /// initialised so that higher λ quantizes more finely (gain ∝ √(λ / λ₄)) and the inverse
+    /// gain undoes it.
+    pub fn new(channels: usize, lambdas: &[f64; 8], device: &B::Device) -> Self {
+        let init: Vec<f32> = lambdas
             .iter()
-            .flat_map(|l| std::iter::repeat_n((0.5 * (l / LAMBDAS[3]).ln()) as f32, channels))
+            .flat_map(|l| std::iter::repeat_n((0.5 * (l / lambdas[3]).ln()) as f32, channels))
             .collect();
         let neg: Vec<f32> = init.iter().map(|v| -v).collect();
         let shape = [LAMBDAS.len(), channels];

@@ -1,7 +1,9 @@
 //! Raw media types and their file I/O.
 
+mod audio;
 mod image;
 
+pub use self::audio::Audio;
 pub use self::image::Image;
 
 use crate::container::MediaKind;
@@ -11,6 +13,8 @@ use crate::container::MediaKind;
 pub enum Media {
     /// A still image.
     Image(Image),
+    /// An audio clip.
+    Audio(Audio),
 }
 
 impl Media {
@@ -18,6 +22,7 @@ impl Media {
     pub fn kind(&self) -> MediaKind {
         match self {
             Media::Image(_) => MediaKind::Image,
+            Media::Audio(_) => MediaKind::Audio,
         }
     }
 }
@@ -25,5 +30,11 @@ impl Media {
 impl From<Image> for Media {
     fn from(image: Image) -> Self {
         Media::Image(image)
+    }
+}
+
+impl From<Audio> for Media {
+    fn from(audio: Audio) -> Self {
+        Media::Audio(audio)
     }
 }

@@ -17,6 +17,8 @@ use burn::tensor::Tensor;
 
 use crate::{Error, Result};
 
+use super::to_vec;
+
 /// Fractional bits of activations.
 pub const ACT_FRAC_BITS: u32 = 4;
 /// Activation range (±128 in real units).
@@ -92,10 +94,10 @@ fn fake_quant_params<B: Backend>(weight: Tensor<B, 4>, bias: Option<Tensor<B, 1>
 pub fn fake_quant_conv<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
     let (weight, bias) = fake_quant_params(conv.weight.val(), conv.bias.as_ref().map(|b| b.val()));
     let padding = match conv.padding {
-        PaddingConfig2d::Explicit(p, ..) => p,
-        _ => 0,
+        PaddingConfig2d::Explicit(top, left, ..) => [top, left],
+        _ => [0, 0],
     };
-    let options = ConvOptions::new(conv.stride, [padding, padding], conv.dilation, conv.groups);
+    let options = ConvOptions::new(conv.stride, padding, conv.dilation, conv.groups);
     fake_quant_act(burn::tensor::module::conv2d(x, weight, bias, options))
 }
 
@@ -142,56 +144,67 @@ impl IntTensor {
     }
 }
 
-/// A convolution (or transposed convolution) in integer arithmetic.
+/// A convolution (or transposed convolution) in integer arithmetic. Sizes are `[height, width]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IntConv {
     cin: usize,
     cout: usize,
-    kernel: usize,
-    stride: usize,
-    padding: usize,
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    padding: [usize; 2],
     /// Extra rows/columns at the bottom/right of a transposed convolution's output.
-    padding_out: usize,
+    padding_out: [usize; 2],
     transposed: bool,
     exponent: i32,
-    /// `[cout, cin, k, k]` for both kinds (transposed weights are stored re-laid out).
+    /// `[cout, cin, kh, kw]` for both kinds (transposed weights are stored re-laid out).
     weight: Vec<i32>,
     bias: Vec<i32>,
 }
 
+/// The geometry of one 2-D convolution over one input plane.
+#[derive(Clone, Copy)]
+struct Geometry {
+    input: [usize; 2],
+    output: [usize; 2],
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    padding: [usize; 2],
+}
+
 impl IntConv {
-    /// Quantizes a trained convolution (no dilation, no groups, square kernel and stride).
+    /// Quantizes a trained convolution (no dilation, no groups, symmetric padding).
     pub fn from_conv<B: Backend>(conv: &Conv2d<B>) -> Result<Self> {
-        let [cout, cin, k, k2] = conv.weight.dims();
+        let [cout, cin, kh, kw] = conv.weight.dims();
         let padding = match conv.padding {
-            PaddingConfig2d::Explicit(t, l, b, r) if t == l && l == b && b == r => t,
-            PaddingConfig2d::Valid => 0,
+            PaddingConfig2d::Explicit(t, l, b, r) if t == b && l == r => [t, l],
+            PaddingConfig2d::Valid => [0, 0],
             _ => return Err(Error::Model("fixed-point conv needs explicit symmetric padding".into())),
         };
-        if k != k2 || conv.stride[0] != conv.stride[1] || conv.groups != 1 || conv.dilation != [1, 1] {
-            return Err(Error::Model("fixed-point conv needs square kernels and strides".into()));
+        if conv.groups != 1 || conv.dilation != [1, 1] {
+            return Err(Error::Model("fixed-point conv needs no groups and no dilation".into()));
         }
         let w: Vec<f32> = to_vec(conv.weight.val())?;
         let b: Vec<f32> = match &conv.bias {
             Some(b) => to_vec(b.val())?,
             None => vec![0.0; cout],
         };
-        Self::new(cin, cout, k, conv.stride[0], padding, 0, false, w, &b)
+        Self::new([cin, cout], [kh, kw], conv.stride, padding, [0, 0], false, w, &b)
     }
 
-    /// Quantizes a trained transposed convolution (weights `[cin, cout, k, k]` in burn).
+    /// Quantizes a trained transposed convolution (weights `[cin, cout, kh, kw]` in burn).
     pub fn from_conv_transpose<B: Backend>(conv: &ConvTranspose2d<B>) -> Result<Self> {
-        let [cin, cout, k, k2] = conv.weight.dims();
-        if k != k2 || conv.stride[0] != conv.stride[1] || conv.padding[0] != conv.padding[1] || conv.groups != 1 || conv.dilation != [1, 1] || conv.padding_out[0] != conv.padding_out[1] {
-            return Err(Error::Model("fixed-point transposed conv needs square kernels and strides".into()));
+        let [cin, cout, kh, kw] = conv.weight.dims();
+        if conv.groups != 1 || conv.dilation != [1, 1] {
+            return Err(Error::Model("fixed-point transposed conv needs no groups and no dilation".into()));
         }
         let w: Vec<f32> = to_vec(conv.weight.val())?;
-        // Re-lay out [cin, cout, k, k] as [cout, cin, k, k].
+        // Re-lay out [cin, cout, kh, kw] as [cout, cin, kh, kw].
+        let taps = kh * kw;
         let mut relaid = vec![0.0; w.len()];
         for i in 0..cin {
             for o in 0..cout {
-                for t in 0..k * k {
-                    relaid[(o * cin + i) * k * k + t] = w[(i * cout + o) * k * k + t];
+                for t in 0..taps {
+                    relaid[(o * cin + i) * taps + t] = w[(i * cout + o) * taps + t];
                 }
             }
         }
@@ -199,13 +212,23 @@ impl IntConv {
             Some(b) => to_vec(b.val())?,
             None => vec![0.0; cout],
         };
-        Self::new(cin, cout, k, conv.stride[0], conv.padding[0], conv.padding_out[0], true, relaid, &b)
+        Self::new([cin, cout], [kh, kw], conv.stride, conv.padding, conv.padding_out, true, relaid, &b)
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn new(cin: usize, cout: usize, kernel: usize, stride: usize, padding: usize, padding_out: usize, transposed: bool, w: Vec<f32>, b: &[f32]) -> Result<Self> {
-        if cin * kernel * kernel > MAX_FAN_IN {
-            return Err(Error::Model(format!("fan-in {} over the fixed-point limit {MAX_FAN_IN}", cin * kernel * kernel)));
+    fn new(
+        [cin, cout]: [usize; 2],
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        padding: [usize; 2],
+        padding_out: [usize; 2],
+        transposed: bool,
+        w: Vec<f32>,
+        b: &[f32],
+    ) -> Result<Self> {
+        let fan_in = cin * kernel[0] * kernel[1];
+        if fan_in > MAX_FAN_IN {
+            return Err(Error::Model(format!("fan-in {fan_in} over the fixed-point limit {MAX_FAN_IN}")));
         }
         let exponent = weight_exponent(w.iter().fold(0f32, |m, v| m.max(v.abs())));
         let scale = 2f64.powi(exponent);
@@ -214,13 +237,15 @@ impl IntConv {
         Ok(Self { cin, cout, kernel, stride, padding, padding_out, transposed, exponent, weight, bias })
     }
 
-    /// Output size along one axis for an input of `n`.
-    fn out_len(&self, n: usize) -> usize {
-        if self.transposed {
-            (n - 1) * self.stride + self.kernel + self.padding_out - 2 * self.padding
+    /// Output size along axis `a` for an input of `n`.
+    fn out_len(&self, a: usize, n: usize) -> Result<usize> {
+        let (k, s, p) = (self.kernel[a], self.stride[a], self.padding[a]);
+        let len = if self.transposed {
+            ((n.max(1) - 1) * s + k + self.padding_out[a]).checked_sub(2 * p)
         } else {
-            (n + 2 * self.padding - self.kernel) / self.stride + 1
-        }
+            (n + 2 * p).checked_sub(k).map(|v| v / s + 1)
+        };
+        len.filter(|&l| l > 0 && n > 0).ok_or_else(|| Error::Model(format!("input of {n} is too small for the layer")))
     }
 
     /// Runs the layer: exact `i32` accumulation, then rounding to the activation format.
@@ -228,8 +253,9 @@ impl IntConv {
         if x.channels != self.cin {
             return Err(Error::Model(format!("layer expects {} channels, got {}", self.cin, x.channels)));
         }
-        let (oh, ow) = (self.out_len(x.height), self.out_len(x.width));
-        let k = self.kernel;
+        let (oh, ow) = (self.out_len(0, x.height)?, self.out_len(1, x.width)?);
+        let g = Geometry { input: [x.height, x.width], output: [oh, ow], kernel: self.kernel, stride: self.stride, padding: self.padding };
+        let taps = self.kernel[0] * self.kernel[1];
         let mut acc: Vec<i32> = Vec::with_capacity(self.cout * oh * ow);
         for o in 0..self.cout {
             acc.extend(std::iter::repeat_n(self.bias[o], oh * ow));
@@ -238,11 +264,11 @@ impl IntConv {
             let out = &mut acc[o * oh * ow..(o + 1) * oh * ow];
             for i in 0..self.cin {
                 let input = &x.data[i * x.height * x.width..(i + 1) * x.height * x.width];
-                let w = &self.weight[(o * self.cin + i) * k * k..(o * self.cin + i + 1) * k * k];
+                let w = &self.weight[(o * self.cin + i) * taps..(o * self.cin + i + 1) * taps];
                 if self.transposed {
-                    scatter_transposed(input, x.height, x.width, w, k, self.stride, self.padding, out, oh, ow);
+                    scatter_transposed(input, w, g, out);
                 } else {
-                    gather_conv(input, x.height, x.width, w, k, self.stride, self.padding, out, oh, ow);
+                    gather_conv(input, w, g, out);
                 }
             }
         }
@@ -253,24 +279,24 @@ impl IntConv {
     }
 }
 
-/// `out[y, x] += sum_{ky, kx} w[ky, kx] · in[y·s − p + ky, x·s − p + kx]` (zero outside).
-#[allow(clippy::too_many_arguments)]
-fn gather_conv(input: &[i32], h: usize, w_in: usize, w: &[i32], k: usize, s: usize, p: usize, out: &mut [i32], oh: usize, ow: usize) {
-    for ky in 0..k {
-        for kx in 0..k {
-            let wv = w[ky * k + kx];
+/// `out[y, x] += sum_{ky, kx} w[ky, kx] · in[y·sh − ph + ky, x·sw − pw + kx]` (zero outside).
+fn gather_conv(input: &[i32], w: &[i32], g: Geometry, out: &mut [i32]) {
+    let ([h, w_in], [oh, ow], [kh, kw], [sh, sw], [ph, pw]) = (g.input, g.output, g.kernel, g.stride, g.padding);
+    for ky in 0..kh {
+        for kx in 0..kw {
+            let wv = w[ky * kw + kx];
             if wv == 0 {
                 continue;
             }
             for y in 0..oh {
-                let iy = (y * s + ky) as isize - p as isize;
+                let iy = (y * sh + ky) as isize - ph as isize;
                 if iy < 0 || iy >= h as isize {
                     continue;
                 }
                 let row = &input[iy as usize * w_in..(iy as usize + 1) * w_in];
                 let orow = &mut out[y * ow..(y + 1) * ow];
                 for (x, o) in orow.iter_mut().enumerate() {
-                    let ix = (x * s + kx) as isize - p as isize;
+                    let ix = (x * sw + kx) as isize - pw as isize;
                     if ix >= 0 && ix < w_in as isize {
                         *o += wv * row[ix as usize];
                     }
@@ -280,22 +306,22 @@ fn gather_conv(input: &[i32], h: usize, w_in: usize, w: &[i32], k: usize, s: usi
     }
 }
 
-/// `out[iy·s − p + ky, ix·s − p + kx] += w[ky, kx] · in[iy, ix]` (dropped outside the output).
-#[allow(clippy::too_many_arguments)]
-fn scatter_transposed(input: &[i32], h: usize, w_in: usize, w: &[i32], k: usize, s: usize, p: usize, out: &mut [i32], oh: usize, ow: usize) {
-    for ky in 0..k {
-        for kx in 0..k {
-            let wv = w[ky * k + kx];
+/// `out[iy·sh − ph + ky, ix·sw − pw + kx] += w[ky, kx] · in[iy, ix]` (dropped outside the output).
+fn scatter_transposed(input: &[i32], w: &[i32], g: Geometry, out: &mut [i32]) {
+    let ([h, w_in], [oh, ow], [kh, kw], [sh, sw], [ph, pw]) = (g.input, g.output, g.kernel, g.stride, g.padding);
+    for ky in 0..kh {
+        for kx in 0..kw {
+            let wv = w[ky * kw + kx];
             if wv == 0 {
                 continue;
             }
             for iy in 0..h {
-                let y = (iy * s + ky) as isize - p as isize;
+                let y = (iy * sh + ky) as isize - ph as isize;
                 if y < 0 || y >= oh as isize {
                     continue;
                 }
                 for ix in 0..w_in {
-                    let x = (ix * s + kx) as isize - p as isize;
+                    let x = (ix * sw + kx) as isize - pw as isize;
                     if x >= 0 && x < ow as isize {
                         out[y as usize * ow + x as usize] += wv * input[iy * w_in + ix];
                     }
@@ -305,9 +331,6 @@ fn scatter_transposed(input: &[i32], h: usize, w_in: usize, w: &[i32], k: usize,
     }
 }
 
-fn to_vec<B: Backend, const D: usize>(t: Tensor<B, D>) -> Result<Vec<f32>> {
-    t.into_data().convert::<f32>().to_vec().map_err(|e| Error::Model(format!("tensor data: {e:?}")))
-}
 
 #[cfg(test)]
 mod tests {
@@ -358,6 +381,20 @@ mod tests {
         let out = int.forward(&xi).unwrap();
         assert_eq!((out.channels, out.height, out.width), (7, 10, 6));
         compare(fake_quant_conv_transpose(&conv, x), out);
+    }
+
+    #[test]
+    fn one_d_layers_match_their_fake_quant_twins() {
+        let device = Default::default();
+        let (x, xi) = input(6, 1, 40);
+        let down = crate::nn::conv1d_down::<Cpu>(6, 5, 4, &device);
+        let out = IntConv::from_conv(&down).unwrap().forward(&xi).unwrap();
+        assert_eq!((out.channels, out.height, out.width), (5, 1, 10));
+        compare(fake_quant_conv(&down, x.clone()), out);
+        let up = crate::nn::conv1d_up::<Cpu>(6, 3, 5, &device);
+        let out = IntConv::from_conv_transpose(&up).unwrap().forward(&xi).unwrap();
+        assert_eq!((out.channels, out.height, out.width), (3, 1, 200));
+        compare(fake_quant_conv_transpose(&up, x), out);
     }
 
     #[test]

@@ -1,11 +1,16 @@
-//! The training loop: random crops, Adam, checkpoints that resume, progress, validation.
+//! The one training loop: random examples, Adam, checkpoints that resume, progress, validation.
+//! Each medium plugs in its data, loss and validation through [`Task`].
 //!
 //! A checkpoint is a complete model file (usable for coding at once) plus the optimizer state
-//! beside it (`<model>.optim`); resuming continues the step count, schedule and wall time.
+//! beside it (`<model>.optim.bin`); resuming continues the step count, schedule and wall time.
 
-mod data;
+mod audio;
+mod image;
+mod image_data;
 
-pub use data::ImageSet;
+pub use audio::{train_audio, AudioSet};
+pub use image::train_image;
+pub use image_data::ImageSet;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -14,38 +19,36 @@ use burn::module::AutodiffModule;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::record::{BinFileRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{ElementConversion, Tensor, TensorData};
+use burn::tensor::{ElementConversion, Tensor};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::codec::{Architecture, ModelFile, TrainingRecord, TrainingRun, Validation};
-use crate::image::{FactorizedModel, HyperpriorModel, ImageModel};
-use crate::latent::gain::LAMBDAS;
-use crate::nn::{load_tensors, number_params};
+use crate::nn::{load_tensors, number_params, CodecModel, TrainOutput};
 use crate::{Error, Result};
 
-/// Settings of an image training run.
+/// Settings of a training run.
 #[derive(Clone, Debug)]
-pub struct ImageTrainConfig {
-    /// Folder of training images.
+pub struct TrainConfig {
+    /// Folder of training files.
     pub data: PathBuf,
     /// Model file to write (and checkpoint to).
     pub out: PathBuf,
     /// Model file to resume from.
     pub resume: Option<PathBuf>,
-    /// Folder of validation images, coded for real at every checkpoint.
+    /// Folder of validation files, coded for real at every checkpoint.
     pub validation: Option<PathBuf>,
     /// Architecture of a new model (ignored when resuming).
     pub architecture: Architecture,
-    /// Rate–distortion trade-off (loss λ·255²·MSE + bpp) of a fixed-rate model; variable-rate
-    /// models train the λ of every quality (one at random per step).
+    /// Rate–distortion trade-off of a fixed-rate model; variable-rate models train the λ of
+    /// every quality (one at random per step).
     pub lambda: f64,
     /// Total steps to reach (including resumed ones).
     pub steps: u64,
     /// Batch size.
     pub batch: usize,
-    /// Crop size in pixels.
+    /// Size of one training example: crop side in pixels (images), segment in samples (audio).
     pub crop: usize,
     /// Adam learning rate (divided by 10 for the last 10% of steps).
     pub learning_rate: f64,
@@ -64,33 +67,46 @@ pub struct ImageTrainConfig {
 pub struct StepStats {
     /// Total loss.
     pub loss: f64,
-    /// Estimated bits per pixel.
-    pub bpp: f64,
-    /// PSNR of the training reconstruction in dB.
-    pub psnr: f64,
+    /// Estimated rate: bits per pixel (images) or kbps (audio).
+    pub rate: f64,
+    /// The task's distortion term: MSE (images) or the audio distortion.
+    pub distortion: f64,
 }
 
-/// Trains (or resumes training) an image model on backend `B`.
-pub fn train_image<B: AutodiffBackend>(config: &ImageTrainConfig, device: &B::Device) -> Result<StepStats> {
-    let resumed = match &config.resume {
+/// A medium's part of training: its data, its loss and its validation.
+pub trait Task<B: AutodiffBackend> {
+    /// The training data, for the record ("folder (N files)").
+    fn data_description(&self) -> String;
+    /// The trade-offs of a variable-rate model's qualities 1 to 8.
+    fn lambdas(&self) -> &'static [f64; 8];
+    /// A random batch of examples.
+    fn sample(&self, rng: &mut StdRng, batch: usize, device: &B::Device) -> Tensor<B, 4>;
+    /// `[loss, rate, distortion]` of a batch and its training reconstruction at `lambda`.
+    fn loss(&self, x: Tensor<B, 4>, out: TrainOutput<B>, lambda: f64) -> [Tensor<B, 1>; 3];
+    /// The averaged statistics as a log line.
+    fn describe(&self, stats: &StepStats) -> String;
+    /// Codes every file of `dir` with the model in `model_file` at its default quality; the
+    /// loss weighs the mean rate and distortion with `lambda`.
+    fn validate(&self, model_file: &[u8], dir: &Path, lambda: f64, step: u64) -> Result<Validation>;
+}
+
+/// Reads the model file to resume from, if any.
+fn read_resumed(config: &TrainConfig) -> Result<Option<ModelFile>> {
+    match &config.resume {
         Some(path) => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-            Some(ModelFile::parse(&bytes).map_err(|e| e.in_file(path))?)
+            Ok(Some(ModelFile::parse(&bytes).map_err(|e| e.in_file(path))?))
         }
-        None => None,
-    };
-    match resumed.as_ref().map_or(config.architecture, |f| f.meta.architecture) {
-        Architecture::ImageFactorized(_) => train::<B, FactorizedModel<B>>(config, resumed, device),
-        Architecture::ImageHyperprior(_) => train::<B, HyperpriorModel<B>>(config, resumed, device),
+        None => Ok(None),
     }
 }
 
-fn train<B: AutodiffBackend, M: ImageModel<B> + AutodiffModule<B>>(
-    config: &ImageTrainConfig,
+fn train<B: AutodiffBackend, M: CodecModel<B> + AutodiffModule<B>>(
+    task: &impl Task<B>,
+    config: &TrainConfig,
     resumed: Option<ModelFile>,
     device: &B::Device,
 ) -> Result<StepStats> {
-    let data = ImageSet::load(&config.data, config.crop)?;
     let (model, mut record, architecture) = match resumed {
         Some(file) => {
             let path = config.resume.as_deref().unwrap_or(&config.out);
@@ -102,7 +118,7 @@ fn train<B: AutodiffBackend, M: ImageModel<B> + AutodiffModule<B>>(
     };
     let mut model = number_params(model);
     record.runs.push(TrainingRun {
-        data: format!("{} ({} images)", config.data.display(), data.len()),
+        data: task.data_description(),
         hardware: config.hardware.clone(),
         first_step: record.steps,
         last_step: record.steps,
@@ -128,38 +144,32 @@ fn train<B: AutodiffBackend, M: ImageModel<B> + AutodiffModule<B>>(
     let bar = progress_bar(config, start_step);
     let started = Instant::now();
     let wall_before = record.wall_time_s;
-    let pixels = (config.batch * config.crop * config.crop) as f64;
     let mut stats = StepStats::default();
     let log_every = 10u64;
     let mut pending: Vec<(Tensor<B, 1>, Tensor<B, 1>, Tensor<B, 1>)> = Vec::new();
 
     for step in start_step..config.steps {
-        let x = Tensor::<B, 4>::from_data(
-            TensorData::new(data.sample(&mut rng, config.batch, config.crop), [config.batch, 3, config.crop, config.crop]),
-            device,
-        );
+        let x = task.sample(&mut rng, config.batch, device);
         // Variable-rate models train every rate point: one at random per step.
         let (quality, lambda) = if model.variable_rate() {
-            let level = rng.random_range(0..LAMBDAS.len());
-            ((level + 1) as f32, LAMBDAS[level])
+            let level = rng.random_range(0..task.lambdas().len());
+            ((level + 1) as f32, task.lambdas()[level])
         } else {
             (0.0, config.lambda)
         };
         let out = model.forward_train(x.clone(), quality);
-        let mse = (out.x_hat - x).powi_scalar(2).mean();
-        let bpp = out.bits.div_scalar(pixels);
-        let loss = mse.clone().mul_scalar(lambda * 255.0 * 255.0) + bpp.clone();
+        let [loss, rate, distortion] = task.loss(x, out, lambda);
         let total = loss.clone() + model.aux_loss();
         let grads = GradientsParams::from_grads(total.backward(), &model);
         let lr = if step >= config.steps - config.steps / 10 { config.learning_rate / 10.0 } else { config.learning_rate };
         model = optim.step(lr, model, grads);
-        pending.push((loss.detach(), bpp.detach(), mse.detach()));
+        pending.push((loss.detach(), rate.detach(), distortion.detach()));
 
         let done = step + 1;
         if done % log_every == 0 || done == config.steps {
             stats = summarize(std::mem::take(&mut pending));
             bar.set_position(done);
-            let line = format!("loss {:.3}  bpp {:.3}  PSNR {:.2} dB", stats.loss, stats.bpp, stats.psnr);
+            let line = format!("loss {:.3}  {}", stats.loss, task.describe(&stats));
             if bar.is_hidden() && config.progress && done % (10 * log_every) == 0 {
                 // No terminal (e.g. a log file): a plain line every 100 steps instead of the bar.
                 let rate = (done - start_step) as f64 / started.elapsed().as_secs_f64();
@@ -178,13 +188,13 @@ fn train<B: AutodiffBackend, M: ImageModel<B> + AutodiffModule<B>>(
             let mut best = false;
             if let Some(dir) = &config.validation {
                 // Variable-rate models are validated at their default quality 4.
-                let lambda = if model.variable_rate() { LAMBDAS[3] } else { config.lambda };
-                let v = validate(&model.to_model_file(architecture, config.lambda, record.clone())?, dir, lambda, done)?;
+                let lambda = if model.variable_rate() { task.lambdas()[3] } else { config.lambda };
+                let v = task.validate(&model.to_model_file(architecture, config.lambda, record.clone())?, dir, lambda, done)?;
                 best = record.best_validation.as_ref().is_none_or(|b| v.loss < b.loss);
                 let line = format!(
-                    "step {done}: validation {:.4} bpp, {:.2} dB, loss {:.3}{} ({})",
-                    v.bpp,
-                    v.psnr,
+                    "step {done}: validation rate {:.4}, metric {:.4}, loss {:.3}{} ({})",
+                    v.rate,
+                    v.metric,
                     v.loss,
                     if best { " (best)" } else { "" },
                     v.data
@@ -207,41 +217,18 @@ fn train<B: AutodiffBackend, M: ImageModel<B> + AutodiffModule<B>>(
     Ok(stats)
 }
 
-/// Codes every image of `dir` with the model in `model_file` and averages rate and PSNR;
-/// the loss weighs them with `lambda`.
-fn validate(model_file: &[u8], dir: &Path, lambda: f64, step: u64) -> Result<Validation> {
-    let model = std::sync::Arc::new(crate::Model::from_bytes(model_file)?);
-    let options = crate::EncodeOptions { quality: None, model: Some(model) };
-    let files = crate::eval::image_files(dir)?;
-    if files.is_empty() {
-        return Err(Error::InvalidArgument("no validation images".into()).in_file(dir));
-    }
-    let mut v = Validation { data: format!("{} ({} images)", dir.display(), files.len()), ..Default::default() };
-    for file in &files {
-        let r = crate::eval::eval_image(file, &options)?;
-        v.bpp += r.bpp / files.len() as f64;
-        v.psnr += r.psnr / files.len() as f64;
-    }
-    v.step = step;
-    v.loss = lambda * 255.0 * 255.0 / 10f64.powf(v.psnr / 10.0) + v.bpp;
-    Ok(v)
-}
-
 fn summarize<B: AutodiffBackend>(pending: Vec<(Tensor<B, 1>, Tensor<B, 1>, Tensor<B, 1>)>) -> StepStats {
     let n = pending.len().max(1) as f64;
     let mut s = StepStats::default();
-    let mut mse = 0.0;
-    for (loss, bpp, m) in pending {
+    for (loss, rate, distortion) in pending {
         s.loss += loss.into_scalar().elem::<f64>() / n;
-        s.bpp += bpp.into_scalar().elem::<f64>() / n;
-        mse += m.into_scalar().elem::<f64>() / n;
+        s.rate += rate.into_scalar().elem::<f64>() / n;
+        s.distortion += distortion.into_scalar().elem::<f64>() / n;
     }
-    s.psnr = -10.0 * mse.max(1e-12).log10();
     s
 }
 
-
-fn progress_bar(config: &ImageTrainConfig, start: u64) -> ProgressBar {
+fn progress_bar(config: &TrainConfig, start: u64) -> ProgressBar {
     let bar = if config.progress { ProgressBar::new(config.steps) } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {per_sec}  ETA {eta}  {msg}")
@@ -267,7 +254,7 @@ fn optim_path(model: &Path) -> PathBuf {
 
 /// Writes the model file (with its integer tables) atomically, plus the optimizer state;
 /// returns the model file's bytes.
-fn save_model<B: AutodiffBackend, M: ImageModel<B> + AutodiffModule<B>, O: Optimizer<M, B>>(
+fn save_model<B: AutodiffBackend, M: CodecModel<B> + AutodiffModule<B>, O: Optimizer<M, B>>(
     model: &M,
     optim: &O,
     architecture: Architecture,

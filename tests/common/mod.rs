@@ -2,7 +2,8 @@
 #![allow(dead_code)]
 
 use nmc::codec::{Architecture, Cpu, TrainingRecord};
-use nmc::image::{FactorizedConfig, FactorizedModel, HyperpriorConfig, HyperpriorModel, ImageModel};
+use nmc::image::{FactorizedConfig, FactorizedModel, HyperpriorConfig, HyperpriorModel};
+use nmc::nn::CodecModel;
 use nmc::Image;
 
 /// Bytes of a small, untrained (randomly initialised) image model: enough to exercise coding.
@@ -46,13 +47,13 @@ pub fn roundtrip(image: &Image, model: &std::sync::Arc<nmc::Model>) -> (Vec<u8>,
     use nmc::{DecodeOptions, EncodeOptions, Media};
     let options = EncodeOptions { quality: None, model: Some(model.clone()) };
     let bytes = nmc::encode(&Media::Image(image.clone()), &options).expect("encode");
-    let Media::Image(out) = nmc::decode_with(&bytes, &DecodeOptions { models: vec![model.clone()] }).expect("decode");
+    let Media::Image(out) = nmc::decode_with(&bytes, &DecodeOptions { models: vec![model.clone()] }).expect("decode") else { panic!("not an image") };
     (bytes, out)
 }
 
 /// A short training run on `samples/` (small crops, high learning rate) writing `out`.
-pub fn quick_train_config(out: &std::path::Path, architecture: Architecture, steps: u64) -> nmc::train::ImageTrainConfig {
-    nmc::train::ImageTrainConfig {
+pub fn quick_train_config(out: &std::path::Path, architecture: Architecture, steps: u64) -> nmc::train::TrainConfig {
+    nmc::train::TrainConfig {
         data: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"),
         out: out.to_path_buf(),
         resume: None,
@@ -68,4 +69,33 @@ pub fn quick_train_config(out: &std::path::Path, architecture: Architecture, ste
         hardware: "test".into(),
         progress: false,
     }
+}
+
+/// Bytes of a small, untrained audio model.
+pub fn tiny_audio_bytes(seed: u64) -> Vec<u8> {
+    use burn::tensor::backend::Backend;
+    Cpu::seed(&Default::default(), seed);
+    let config = nmc::audio::AudioConfig { c: 4, m: 8, n: 8 };
+    let model = nmc::audio::AudioModel::<Cpu>::new(config, &Default::default());
+    model.to_model_file(Architecture::AudioHyperprior(config), 0.0, TrainingRecord::default()).expect("model file")
+}
+
+/// A deterministic test clip: a chirp plus a little pseudo-random noise, per channel with a
+/// different phase, `seconds` long.
+pub fn test_audio(rate: u32, channels: usize, seconds: f64) -> nmc::Audio {
+    let len = (f64::from(rate) * seconds).round() as usize;
+    let mut state = 12345u32;
+    let data = (0..channels)
+        .map(|c| {
+            (0..len)
+                .map(|i| {
+                    state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    let t = i as f64 / f64::from(rate);
+                    let noise = (state >> 8) as f64 / (1u32 << 24) as f64 - 0.5;
+                    (0.4 * (std::f64::consts::TAU * (200.0 + 900.0 * t) * t + c as f64).sin() + 0.02 * noise) as f32
+                })
+                .collect()
+        })
+        .collect();
+    nmc::Audio::new(rate, data).expect("valid audio")
 }

@@ -1,0 +1,244 @@
+//! The audio model: 1-D analysis/synthesis with GDN (strides 2·4·5·8, 75 latent frames per
+//! second at 24 kHz) and a mean–scale hyperprior whose hyper-synthesis runs in fixed point, as
+//! for images. Signals are `[B, 1, 1, T]` tensors; gain vectors give one model for every rate.
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, ConvTranspose2d};
+use burn::tensor::activation::relu;
+use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+use crate::codec::Architecture;
+use crate::entropy::{TableSet, MAX_TABLE_LEN};
+use crate::latent::gain::GainVectors;
+use crate::latent::{add_uniform_noise, gaussian, round_ste, EntropyBottleneck};
+use crate::nn::fixed::{fake_quant_act, fake_quant_conv, fake_quant_conv_transpose, IntConv, IntTensor};
+use crate::nn::{conv1d, conv1d_down, conv1d_up, wrong_architecture, CodecModel, Gdn, TrainOutput};
+use crate::Result;
+
+/// Strides of the analysis, first to last.
+pub const STRIDES: [usize; 4] = [2, 4, 5, 8];
+/// Samples per latent frame.
+pub const HOP: usize = 2 * 4 * 5 * 8;
+/// Latent frames per hyper-latent frame.
+pub const HYPER_HOP: usize = 4;
+/// The trade-offs λ of the trained rate points (loss λ·D + kbps), quality 1 to 8.
+pub const LAMBDAS: [f64; 8] = [1.5, 3.0, 6.0, 12.0, 24.0, 48.0, 96.0, 192.0];
+
+/// Architecture of an audio model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AudioConfig {
+    /// Width of the first layer; the widths double at each of the first three strides.
+    pub c: usize,
+    /// Latent channels.
+    pub m: usize,
+    /// Hyper-latent channels (and hyper-transform width).
+    pub n: usize,
+}
+
+impl AudioConfig {
+    fn widths(&self) -> [usize; 4] {
+        [self.c, 2 * self.c, 4 * self.c, 8 * self.c]
+    }
+}
+
+/// Analysis g_a: waveform `[B, 1, 1, T]` → latent `[B, M, 1, T/320]`.
+#[derive(Module, Debug)]
+pub struct Analysis<B: Backend> {
+    input: Conv2d<B>,
+    downs: Vec<Conv2d<B>>,
+    gdns: Vec<Gdn<B>>,
+    output: Conv2d<B>,
+}
+
+/// Synthesis g_s: latent → waveform.
+#[derive(Module, Debug)]
+pub struct Synthesis<B: Backend> {
+    input: Conv2d<B>,
+    ups: Vec<ConvTranspose2d<B>>,
+    igdns: Vec<Gdn<B>>,
+    output: Conv2d<B>,
+}
+
+/// The whole audio model.
+#[derive(Module, Debug)]
+pub struct AudioModel<B: Backend> {
+    g_a: Analysis<B>,
+    g_s: Synthesis<B>,
+    h_a: Vec<Conv2d<B>>,
+    h_s_ups: Vec<ConvTranspose2d<B>>,
+    h_s_out: Conv2d<B>,
+    bottleneck: EntropyBottleneck<B>,
+    gain: GainVectors<B>,
+}
+
+impl<B: Backend> Analysis<B> {
+    fn new(config: AudioConfig, device: &B::Device) -> Self {
+        let w = config.widths();
+        let mut cin = w[0];
+        let (mut downs, mut gdns) = (Vec::new(), Vec::new());
+        for (&s, &cout) in STRIDES.iter().zip(&w) {
+            downs.push(conv1d_down(cin, cout, s, device));
+            gdns.push(Gdn::new(cout, false, device));
+            cin = cout;
+        }
+        Self { input: conv1d(1, w[0], 7, device), downs, gdns, output: conv1d(w[3], config.m, 3, device) }
+    }
+
+    fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        let h = self.downs.iter().zip(&self.gdns).fold(self.input.forward(x), |h, (down, gdn)| gdn.forward(down.forward(h)));
+        self.output.forward(h)
+    }
+}
+
+impl<B: Backend> Synthesis<B> {
+    fn new(config: AudioConfig, device: &B::Device) -> Self {
+        let w = config.widths();
+        let mut cin = w[3];
+        let (mut ups, mut igdns) = (Vec::new(), Vec::new());
+        for i in (0..STRIDES.len()).rev() {
+            igdns.push(Gdn::new(cin, true, device));
+            let cout = w[i.saturating_sub(1)];
+            ups.push(conv1d_up(cin, cout, STRIDES[i], device));
+            cin = cout;
+        }
+        Self { input: conv1d(config.m, w[3], 3, device), ups, igdns, output: conv1d(w[0], 1, 7, device) }
+    }
+
+    fn forward(&self, y: Tensor<B, 4>) -> Tensor<B, 4> {
+        let h = self.igdns.iter().zip(&self.ups).fold(self.input.forward(y), |h, (igdn, up)| up.forward(igdn.forward(h)));
+        self.output.forward(h)
+    }
+}
+
+/// The integer hyper-synthesis used for coding: hyper-latent → means and log-scales `[2M, 1, F]`.
+#[derive(Clone, Debug)]
+pub struct IntHyperSynthesis {
+    ups: Vec<IntConv>,
+    out: IntConv,
+}
+
+impl IntHyperSynthesis {
+    /// Means and log-scales (activation format) from the fixed-point hyper-latent.
+    pub fn forward(&self, z_hat: &IntTensor) -> Result<IntTensor> {
+        let mut h = z_hat.clone();
+        for up in &self.ups {
+            h = up.forward(&h)?.relu();
+        }
+        self.out.forward(&h)
+    }
+}
+
+impl<B: Backend> AudioModel<B> {
+    /// A freshly initialised model.
+    pub fn new(config: AudioConfig, device: &B::Device) -> Self {
+        let AudioConfig { m, n, .. } = config;
+        let wide = n * 3 / 2;
+        Self {
+            g_a: Analysis::new(config, device),
+            g_s: Synthesis::new(config, device),
+            h_a: vec![conv1d(m, n, 3, device), conv1d_down(n, n, 2, device), conv1d_down(n, n, 2, device)],
+            h_s_ups: vec![conv1d_up(n, n, 2, device), conv1d_up(n, wide, 2, device)],
+            h_s_out: conv1d(wide, 2 * m, 3, device),
+            bottleneck: EntropyBottleneck::new(n, device),
+            gain: GainVectors::new(m, &LAMBDAS, device),
+        }
+    }
+
+    /// Latent channels.
+    pub fn latent_channels(&self) -> usize {
+        self.gain.channels()
+    }
+
+    /// Hyper-latent channels.
+    pub fn hyper_channels(&self) -> usize {
+        self.bottleneck.channels()
+    }
+
+    /// Runs g_a.
+    pub fn analysis(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        self.g_a.forward(x)
+    }
+
+    /// Runs h_a.
+    pub fn hyper_analysis(&self, y: Tensor<B, 4>) -> Tensor<B, 4> {
+        let last = self.h_a.len() - 1;
+        self.h_a.iter().enumerate().fold(y, |h, (i, conv)| {
+            let h = conv.forward(h);
+            if i < last { relu(h) } else { h }
+        })
+    }
+
+    /// Runs g_s.
+    pub fn synthesis(&self, y: Tensor<B, 4>) -> Tensor<B, 4> {
+        self.g_s.forward(y)
+    }
+
+    /// Gain and inverse gain `[M]` of the latent at a quality.
+    pub fn gains(&self, quality: f32) -> (Tensor<B, 1>, Tensor<B, 1>) {
+        self.gain.at(quality)
+    }
+
+    /// The integer hyper-synthesis for coding.
+    pub fn int_hyper_synthesis(&self) -> Result<IntHyperSynthesis> {
+        Ok(IntHyperSynthesis {
+            ups: self.h_s_ups.iter().map(IntConv::from_conv_transpose).collect::<Result<_>>()?,
+            out: IntConv::from_conv(&self.h_s_out)?,
+        })
+    }
+
+    /// Per-channel medians of the hyper-latent on the activation grid.
+    pub fn hyper_medians(&self) -> Tensor<B, 1> {
+        fake_quant_act(self.bottleneck.medians())
+    }
+
+    fn hyper_synthesis(&self, z_hat: Tensor<B, 4>) -> Tensor<B, 4> {
+        let h = self.h_s_ups.iter().fold(z_hat, |h, up| relu(fake_quant_conv_transpose(up, h)));
+        fake_quant_conv(&self.h_s_out, h)
+    }
+}
+
+impl<B: Backend> CodecModel<B> for AudioModel<B> {
+    fn build(architecture: Architecture, device: &B::Device) -> Result<Self> {
+        match architecture {
+            Architecture::AudioHyperprior(config) => Ok(Self::new(config, device)),
+            other => Err(wrong_architecture("audio", other)),
+        }
+    }
+
+    fn variable_rate(&self) -> bool {
+        true
+    }
+
+    /// Training pass on `[B, 1, 1, T]` (T a multiple of `HOP · HYPER_HOP`), as the image
+    /// hyperprior's: gained latent, noisy latents for the rates, straight-through rounding.
+    fn forward_train(&self, x: Tensor<B, 4>, quality: f32) -> TrainOutput<B> {
+        let m = self.latent_channels();
+        let (gain, inv_gain) = self.gain.at(quality);
+        let y = self.g_a.forward(x) * gain.reshape([1, m, 1, 1]);
+        let z = self.hyper_analysis(y.clone());
+        let z_likelihood = self.bottleneck.likelihood(add_uniform_noise(z.clone()));
+        let medians = self.hyper_medians().reshape([1, self.hyper_channels(), 1, 1]);
+        let z_hat = fake_quant_act(round_ste(z - medians.clone()) + medians);
+        let params = self.hyper_synthesis(z_hat);
+        let [b, _, h, w] = params.dims();
+        let mean = params.clone().slice([0..b, 0..m, 0..h, 0..w]);
+        let log_scale = params.slice([0..b, m..2 * m, 0..h, 0..w]);
+        let y_likelihood = gaussian::likelihood(add_uniform_noise(y.clone()), mean.clone(), log_scale);
+        let y_hat = (round_ste(y - mean.clone()) + mean) * inv_gain.reshape([1, m, 1, 1]);
+        let bits = (z_likelihood.log().sum() + y_likelihood.log().sum()).div_scalar(-std::f64::consts::LN_2);
+        TrainOutput { x_hat: self.g_s.forward(y_hat), bits }
+    }
+
+    fn aux_loss(&self) -> Tensor<B, 1> {
+        self.bottleneck.aux_loss()
+    }
+
+    /// The hyper-latent's factorized tables, then the Gaussian tables.
+    fn export_tables(&self) -> Result<TableSet> {
+        let mut tables = self.bottleneck.export_tables(MAX_TABLE_LEN)?;
+        tables.extend(gaussian::build_tables()?.tables().iter().cloned());
+        TableSet::new(tables)
+    }
+}

@@ -1,0 +1,76 @@
+//! The image task: random crops, loss λ·255²·MSE + bpp, validation by real coding.
+
+use std::path::Path;
+
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{Tensor, TensorData};
+use rand::rngs::StdRng;
+
+use crate::codec::{Architecture, Validation};
+use crate::image::{FactorizedModel, HyperpriorModel};
+use crate::latent::gain::LAMBDAS;
+use crate::nn::TrainOutput;
+use crate::{Error, Result};
+
+use super::{read_resumed, train, ImageSet, StepStats, Task, TrainConfig};
+
+/// Trains (or resumes training) an image model on backend `B`.
+pub fn train_image<B: AutodiffBackend>(config: &TrainConfig, device: &B::Device) -> Result<StepStats> {
+    let resumed = read_resumed(config)?;
+    let task = ImageTask { set: ImageSet::load(&config.data, config.crop)?, data: config.data.display().to_string(), crop: config.crop };
+    match resumed.as_ref().map_or(config.architecture, |f| f.meta.architecture) {
+        Architecture::ImageFactorized(_) => train::<B, FactorizedModel<B>>(&task, config, resumed, device),
+        Architecture::ImageHyperprior(_) => train::<B, HyperpriorModel<B>>(&task, config, resumed, device),
+        other => Err(Error::InvalidArgument(format!("{other:?} is not an image model"))),
+    }
+}
+
+struct ImageTask {
+    set: ImageSet,
+    data: String,
+    crop: usize,
+}
+
+impl<B: AutodiffBackend> Task<B> for ImageTask {
+    fn data_description(&self) -> String {
+        format!("{} ({} images)", self.data, self.set.len())
+    }
+
+    fn lambdas(&self) -> &'static [f64; 8] {
+        &LAMBDAS
+    }
+
+    fn sample(&self, rng: &mut StdRng, batch: usize, device: &B::Device) -> Tensor<B, 4> {
+        let c = self.crop;
+        Tensor::from_data(TensorData::new(self.set.sample(rng, batch, c), [batch, 3, c, c]), device)
+    }
+
+    fn loss(&self, x: Tensor<B, 4>, out: TrainOutput<B>, lambda: f64) -> [Tensor<B, 1>; 3] {
+        let [b, _, h, w] = x.dims();
+        let mse = (out.x_hat - x).powi_scalar(2).mean();
+        let bpp = out.bits.div_scalar((b * h * w) as f64);
+        [mse.clone().mul_scalar(lambda * 255.0 * 255.0) + bpp.clone(), bpp, mse]
+    }
+
+    fn describe(&self, stats: &StepStats) -> String {
+        format!("bpp {:.3}  PSNR {:.2} dB", stats.rate, -10.0 * stats.distortion.max(1e-12).log10())
+    }
+
+    fn validate(&self, model_file: &[u8], dir: &Path, lambda: f64, step: u64) -> Result<Validation> {
+        let model = std::sync::Arc::new(crate::Model::from_bytes(model_file)?);
+        let options = crate::EncodeOptions { quality: None, model: Some(model) };
+        let files = crate::eval::image_files(dir)?;
+        if files.is_empty() {
+            return Err(Error::InvalidArgument("no validation images".into()).in_file(dir));
+        }
+        let mut v = Validation { data: format!("{} ({} images)", dir.display(), files.len()), ..Default::default() };
+        for file in &files {
+            let r = crate::eval::eval_image(file, &options)?;
+            v.rate += r.bpp / files.len() as f64;
+            v.metric += r.psnr / files.len() as f64;
+        }
+        v.step = step;
+        v.loss = lambda * 255.0 * 255.0 / 10f64.powf(v.metric / 10.0) + v.rate;
+        Ok(v)
+    }
+}
