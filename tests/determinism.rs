@@ -69,3 +69,37 @@ fn hyperprior_decodes_identically_on_both_backends() {
     let ndarray = HyperpriorCodec::<NdArray>::new(&file, hp, Default::default()).unwrap();
     check([&flex, &ndarray]);
 }
+
+/// The shipped audio model on flex and ndarray: identical bytes, and each backend decodes both
+/// files to the same samples within 1e-4.
+#[test]
+fn audio_codes_identically_on_both_backends() {
+    use nmc::audio::AudioCodec;
+    let file = ModelFile::parse(nmc::codec::DEFAULT_AUDIO_MODEL).unwrap();
+    let Architecture::AudioHyperprior(config) = file.meta.architecture else { panic!("audio model") };
+    let flex = AudioCodec::<Cpu>::new(&file, config, Default::default()).unwrap();
+    let ndarray = AudioCodec::<NdArray>::new(&file, config, Default::default()).unwrap();
+    let audio = nmc::Audio::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/speech.wav")).unwrap();
+    let media = Media::Audio(audio);
+    let files: Vec<Vec<u8>> = [&flex as &dyn MediaCodec, &ndarray]
+        .iter()
+        .map(|codec| {
+            let (params, chunks) = codec.encode(&media, &EncodeOptions::default()).unwrap();
+            let mut container = Container::new(codec.model_id(), params);
+            for c in chunks {
+                container.push(c.fourcc, c.required, c.payload);
+            }
+            container.to_bytes().unwrap()
+        })
+        .collect();
+    assert_eq!(files[0], files[1], "encoders on both backends write the same bytes");
+    let decode = |codec: &dyn MediaCodec, bytes: &[u8]| {
+        let container = Container::parse(bytes).unwrap();
+        let Media::Audio(audio) = codec.decode(&container.header, &container.chunks).unwrap() else { panic!("not audio") };
+        audio
+    };
+    let reference = decode(&flex, &files[0]);
+    let other = decode(&ndarray, &files[0]);
+    let worst = reference.channels()[0].iter().zip(&other.channels()[0]).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    assert!(worst < 1e-4, "samples differ by {worst}");
+}

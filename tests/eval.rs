@@ -63,3 +63,39 @@ fn variable_rate_models_give_a_curve_and_bd_rates() {
     assert_eq!(curves[0]["results"]["bpp"].as_array().unwrap().len(), 4);
     assert!(stdout.contains("BD-rate of nmc against"));
 }
+
+/// `nmc eval audio` on the sample speech with the shipped model: two qualities, Opus in the
+/// same run when installed, JSON and plot written.
+#[test]
+fn eval_audio_writes_curves_and_compares_with_opus() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/speech.wav"), data.join("speech.wav")).unwrap();
+    let (json, plot) = (dir.path().join("rd.json"), dir.path().join("rd.svg"));
+    let out = Command::new(env!("CARGO_BIN_EXE_nmc"))
+        .args(["eval", "audio", "--qualities", "1,8", "--classic", "--data"])
+        .arg(&data)
+        .arg("--json")
+        .arg(&json)
+        .arg("--plot")
+        .arg(&plot)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let curves: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let nmc = &curves[0]["points"];
+    assert_eq!(nmc.as_array().unwrap().len(), 2);
+    assert_eq!(nmc[0]["clips"][0]["name"], "speech.wav");
+    assert!(nmc[1]["kbps"].as_f64().unwrap() > nmc[0]["kbps"].as_f64().unwrap());
+    assert!(nmc[0]["metrics"]["mel"].as_f64().unwrap() > 0.0);
+    let opus = Command::new("opusenc").arg("--version").output().is_ok();
+    assert_eq!(curves.as_array().unwrap().len(), if opus { 2 } else { 1 });
+    if opus {
+        // Opus at 6..32 kbps: the real rate rises with the target.
+        let kbps: Vec<f64> = curves[1]["points"].as_array().unwrap().iter().map(|p| p["kbps"].as_f64().unwrap()).collect();
+        assert!(kbps.len() == 6 && kbps.windows(2).all(|w| w[0] < w[1]), "{kbps:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("BD-rate of nmc against"));
+    }
+    assert!(std::fs::read_to_string(&plot).unwrap().contains("<svg"));
+}
