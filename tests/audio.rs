@@ -128,3 +128,16 @@ fn truncated_and_corrupted_files_are_errors() {
     flipped[at] ^= 0x40;
     assert!(decode_with(&flipped, &options).is_err());
 }
+
+#[test]
+fn a_huge_announced_length_is_refused_before_decoding() {
+    use nmc::container::{AudioParams, Container, FourCc, MediaParams};
+    let model = model();
+    let params = MediaParams::Audio(AudioParams { sample_rate: 8_000, channels: 8, samples: 1 << 34 });
+    let mut container = Container::new(model.id(), params);
+    container.push(FourCc::QLTY, true, 1024u16.to_le_bytes().to_vec());
+    container.push(FourCc::ZLAT, true, vec![0; 4]);
+    container.push(FourCc::YLAT, true, vec![0; 4]);
+    let err = decode_with(&container.to_bytes().unwrap(), &DecodeOptions { models: vec![model] }).unwrap_err();
+    assert!(matches!(err, nmc::Error::LimitExceeded { .. }), "{err}");
+}

@@ -16,10 +16,10 @@ use burn::tensor::{Tensor, TensorData};
 use crate::codec::{Cpu, EncodeOptions, MediaCodec, ModelFile};
 use crate::container::{find_chunk, AudioParams, Chunk, FourCc, Header, MediaParams, ModelId};
 use crate::entropy::{self, channel_indexes, TableSet};
-use crate::latent::gain::{quantize_quality, QUALITY_RANGE};
-use crate::latent::gaussian::{scale_index, SCALE_COUNT};
+use crate::latent::gain::quantize_quality;
+use crate::latent::gaussian::{hyper_latent_q, means_and_tables, SCALE_COUNT};
 use crate::media::{Audio, Media};
-use crate::nn::fixed::{IntTensor, ACT_FRAC_BITS, ACT_MAX, ACT_MIN};
+use crate::nn::fixed::{IntTensor, ACT_FRAC_BITS};
 use crate::nn::{load_tensors, to_vec};
 use crate::{Error, Result};
 
@@ -49,15 +49,16 @@ pub struct AudioCodec<B: Backend = Cpu> {
     id: ModelId,
 }
 
-/// Largest coded channel length, in 24 kHz samples (about 49 hours).
-pub const MAX_CODED_LEN: u64 = 1 << 32;
+/// Largest number of coded samples, all channels together, at 24 kHz (about 12.4 hours of mono).
+pub const MAX_CODED_SAMPLES: u64 = 1 << 30;
 
-/// Length of each coded channel (24 kHz samples) of a clip, before padding; at most
-/// [`MAX_CODED_LEN`].
+/// Length of each coded channel (24 kHz samples) of a clip, before padding; the channels
+/// together hold at most [`MAX_CODED_SAMPLES`].
 pub fn coded_len(p: &AudioParams) -> Result<u64> {
     let len = (p.samples * u64::from(MODEL_RATE)).div_ceil(u64::from(p.sample_rate));
-    if len > MAX_CODED_LEN {
-        return Err(Error::LimitExceeded { what: "coded audio length (24 kHz samples)".into(), value: len, limit: MAX_CODED_LEN });
+    let total = len.saturating_mul(u64::from(p.channels));
+    if total > MAX_CODED_SAMPLES {
+        return Err(Error::LimitExceeded { what: "coded audio samples (24 kHz, all channels)".into(), value: total, limit: MAX_CODED_SAMPLES });
     }
     Ok(len)
 }
@@ -157,33 +158,15 @@ impl<B: Backend> AudioCodec<B> {
     /// hyper-latent symbols `[N, F/4]`: integer arithmetic only.
     fn latent_params(&self, z_symbols: &[i32], frames: usize) -> Result<(Vec<i32>, Vec<u32>)> {
         let zf = frames / HYPER_HOP;
-        let data = z_symbols
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| (i64::from(v) * (1 << ACT_FRAC_BITS) + i64::from(self.medians_q[i / zf])).clamp(ACT_MIN.into(), ACT_MAX.into()) as i32)
-            .collect();
+        let data = hyper_latent_q(z_symbols, &self.medians_q, zf);
         let params = self.h_s.forward(&IntTensor { channels: self.config.n, height: 1, width: zf, data })?;
         let m = self.config.m;
         if (params.channels, params.height, params.width) != (2 * m, 1, frames) {
             return Err(Error::Model("hyper-synthesis output has the wrong shape".into()));
         }
-        let half = m * frames;
-        let n = self.config.n as u32;
-        let indexes = params.data[half..].iter().map(|&l| n + scale_index(l)).collect();
-        let mut means = params.data;
-        means.truncate(half);
-        Ok((means, indexes))
+        Ok(means_and_tables(params.data, m, frames, self.config.n as u32))
     }
 
-    /// Gain and inverse gain per latent channel at a stored quality (`q · 256`).
-    fn gains(&self, stored: u16) -> Result<(Vec<f32>, Vec<f32>)> {
-        let quality = stored as f32 / 256.0;
-        if !(QUALITY_RANGE.0..=QUALITY_RANGE.1).contains(&quality) {
-            return Err(Error::Malformed(format!("stored quality {quality} outside {}..={}", QUALITY_RANGE.0, QUALITY_RANGE.1)));
-        }
-        let (gain, inv_gain) = self.model.gains(quality);
-        Ok((to_vec(gain)?, to_vec(inv_gain)?))
-    }
 }
 
 impl<B: Backend> MediaCodec for AudioCodec<B> {
@@ -196,13 +179,11 @@ impl<B: Backend> MediaCodec for AudioCodec<B> {
             return Err(Error::InvalidArgument("an audio model codes audio only".into()));
         };
         let quality = options.quality.unwrap_or(DEFAULT_QUALITY);
-        let stored = quantize_quality(quality).ok_or_else(|| {
-            Error::InvalidArgument(format!("quality {quality} is outside {}..={}", QUALITY_RANGE.0, QUALITY_RANGE.1))
-        })?;
+        let stored = quantize_quality(quality)?;
         let params = AudioParams { sample_rate: audio.sample_rate(), channels: audio.channel_count() as u16, samples: audio.len() as u64 };
         let frames = frames(coded_len(&params)?);
         let (m, n) = (self.config.m, self.config.n);
-        let (gain, _) = self.gains(stored)?;
+        let (gain, _) = self.model.gain_vectors().at_stored(stored)?;
         let (mut z_all, mut z_idx, mut y_all, mut y_idx) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for channel in to_coded(audio)? {
             let mut y = self.analysis(&channel, frames)?;
@@ -232,7 +213,7 @@ impl<B: Backend> MediaCodec for AudioCodec<B> {
             &[lo, hi] => u16::from_le_bytes([lo, hi]),
             other => return Err(Error::Malformed(format!("chunk 'QLTY' has {} bytes, expected 2", other.len()))),
         };
-        let (_, inv_gain) = self.gains(stored)?;
+        let (_, inv_gain) = self.model.gain_vectors().at_stored(stored)?;
         let len = coded_len(&params)?;
         let frames = frames(len);
         let channels = usize::from(params.channels);

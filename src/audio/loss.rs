@@ -22,8 +22,11 @@ const MEL_FLOOR: f64 = 1e-5;
 /// Floor of STFT magnitudes (inside the square root) for the log-magnitude term.
 const MAG_FLOOR: f64 = 1e-7;
 
+/// Constant tables, by size.
+type Cache = OnceLock<Mutex<HashMap<usize, Arc<Vec<f32>>>>>;
+
 /// Computes `make(n)` once per `n` and keeps it.
-fn cached(cache: &'static OnceLock<Mutex<HashMap<usize, Arc<Vec<f32>>>>>, n: usize, make: impl FnOnce() -> Vec<f32>) -> Arc<Vec<f32>> {
+fn cached(cache: &'static Cache, n: usize, make: impl FnOnce() -> Vec<f32>) -> Arc<Vec<f32>> {
     let map = cache.get_or_init(Default::default);
     let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
     map.entry(n).or_insert_with(|| Arc::new(make())).clone()
@@ -31,7 +34,7 @@ fn cached(cache: &'static OnceLock<Mutex<HashMap<usize, Arc<Vec<f32>>>>>, n: usi
 
 /// Windowed DFT kernels `[2·bins, 1, 1, n_fft]`: cosines, then sines.
 fn dft_kernels(n_fft: usize) -> Arc<Vec<f32>> {
-    static CACHE: OnceLock<Mutex<HashMap<usize, Arc<Vec<f32>>>>> = OnceLock::new();
+    static CACHE: Cache = OnceLock::new();
     cached(&CACHE, n_fft, || {
         let bins = n_fft / 2 + 1;
         let tau = std::f64::consts::TAU;
@@ -92,7 +95,7 @@ pub fn mel_filterbank(sample_rate: u32, n_fft: usize, bands: usize) -> Vec<f32> 
 fn log_mel<B: Backend>(x: Tensor<B, 2>, n_fft: usize, sample_rate: u32) -> Tensor<B, 3> {
     let device = x.device();
     let bins = n_fft / 2 + 1;
-    static CACHE: OnceLock<Mutex<HashMap<usize, Arc<Vec<f32>>>>> = OnceLock::new();
+    static CACHE: Cache = OnceLock::new();
     let key = n_fft * 1_000_000 + sample_rate as usize;
     let fb = cached(&CACHE, key, || mel_filterbank(sample_rate, n_fft, MEL_BANDS));
     let fb = Tensor::<B, 2>::from_data(TensorData::new(fb.to_vec(), [bins, MEL_BANDS]), &device);

@@ -175,9 +175,9 @@ impl<B: Backend> AudioModel<B> {
         self.g_s.forward(y)
     }
 
-    /// Gain and inverse gain `[M]` of the latent at a quality.
-    pub fn gains(&self, quality: f32) -> (Tensor<B, 1>, Tensor<B, 1>) {
-        self.gain.at(quality)
+    /// The gain vectors of the qualities.
+    pub fn gain_vectors(&self) -> &GainVectors<B> {
+        &self.gain
     }
 
     /// The integer hyper-synthesis for coding.

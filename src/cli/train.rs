@@ -103,9 +103,12 @@ pub struct AudioArgs {
     n: usize,
 }
 
+/// Trains a medium's model on a device (`cpu` or `cuda`).
+type Runner = fn(&TrainConfig, &str) -> Result<StepStats>;
+
 /// Runs a training command.
 pub fn run(command: TrainCommand) -> Result<()> {
-    let (config, common, train): (TrainConfig, CommonArgs, fn(&TrainConfig, &str) -> Result<StepStats>) = match command {
+    let (config, common, train): (TrainConfig, CommonArgs, Runner) = match command {
         TrainCommand::Image(args) => {
             if args.crop < 16 || args.crop % 16 != 0 {
                 return Err(Error::InvalidArgument("--crop must be a multiple of 16".into()));

@@ -15,10 +15,10 @@ use burn::tensor::backend::Backend;
 use crate::codec::{Cpu, EncodeOptions, MediaCodec, ModelFile};
 use crate::container::{Chunk, FourCc, Header, ImageParams, MediaParams, ModelId};
 use crate::entropy::{self, TableSet};
-use crate::latent::gain::{quantize_quality, QUALITY_RANGE};
-use crate::latent::gaussian::{scale_index, SCALE_COUNT};
+use crate::latent::gain::quantize_quality;
+use crate::latent::gaussian::{hyper_latent_q, means_and_tables, SCALE_COUNT};
 use crate::media::Media;
-use crate::nn::fixed::{IntTensor, ACT_FRAC_BITS, ACT_MAX, ACT_MIN};
+use crate::nn::fixed::{IntTensor, ACT_FRAC_BITS};
 use crate::nn::load_tensors;
 use crate::{Error, Result};
 
@@ -81,34 +81,16 @@ impl<B: Backend> HyperpriorCodec<B> {
     /// Means (activation format) and Gaussian table indexes of every latent element, from the
     /// hyper-latent symbols: integer arithmetic only.
     fn latent_params(&self, z_symbols: &[i32], s: &Shapes) -> Result<(Vec<i32>, Vec<u32>)> {
-        let plane = s.zh * s.zw;
-        let data = z_symbols
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| (i64::from(v) * (1 << ACT_FRAC_BITS) + i64::from(self.medians_q[i / plane])).clamp(ACT_MIN.into(), ACT_MAX.into()) as i32)
-            .collect();
+        let data = hyper_latent_q(z_symbols, &self.medians_q, s.zh * s.zw);
         let z_hat = IntTensor { channels: self.config.n, height: s.zh, width: s.zw, data };
         let params = self.h_s.forward(&z_hat)?;
         let m = self.config.m;
         if (params.channels, params.height, params.width) != (2 * m, s.lh, s.lw) {
             return Err(Error::Model("hyper-synthesis output has the wrong shape".into()));
         }
-        let half = m * s.lh * s.lw;
-        let means = params.data[..half].to_vec();
-        let n = self.config.n as u32;
-        let indexes = params.data[half..].iter().map(|&l| n + scale_index(l)).collect();
-        Ok((means, indexes))
+        Ok(means_and_tables(params.data, m, s.lh * s.lw, self.config.n as u32))
     }
 
-    /// Gain and inverse gain per latent channel at a stored quality (`q · 256`).
-    fn gains(&self, stored: u16) -> Result<(Vec<f32>, Vec<f32>)> {
-        let quality = stored as f32 / 256.0;
-        if !(QUALITY_RANGE.0..=QUALITY_RANGE.1).contains(&quality) {
-            return Err(Error::Malformed(format!("stored quality {quality} outside {}..={}", QUALITY_RANGE.0, QUALITY_RANGE.1)));
-        }
-        let (gain, inv_gain) = self.model.gains(quality);
-        Ok((to_vec(gain)?, to_vec(inv_gain)?))
-    }
 }
 
 fn unit() -> f32 {
@@ -125,13 +107,11 @@ impl<B: Backend> MediaCodec for HyperpriorCodec<B> {
             return Err(Error::InvalidArgument("an image model codes images only".into()));
         };
         let quality = options.quality.unwrap_or(DEFAULT_QUALITY);
-        let stored = quantize_quality(quality).ok_or_else(|| {
-            Error::InvalidArgument(format!("quality {quality} is outside {}..={}", QUALITY_RANGE.0, QUALITY_RANGE.1))
-        })?;
+        let stored = quantize_quality(quality)?;
         let s = Shapes::of(image.width(), image.height());
         let m = self.config.m;
         let plane = s.lh * s.lw;
-        let (gain, _) = self.gains(stored)?;
+        let (gain, _) = self.model.gain_vectors().at_stored(stored)?;
         let mut y = tiling::analysis(image, (s.lh, s.lw), m, DEFAULT_TILING, &self.device, |x| self.model.analysis(x))?;
         y.iter_mut().enumerate().for_each(|(i, v)| *v *= gain[i / plane]);
         let y_tensor = Tensor::<B, 4>::from_data(TensorData::new(y.clone(), [1, m, s.lh, s.lw]), &self.device);
@@ -160,7 +140,7 @@ impl<B: Backend> MediaCodec for HyperpriorCodec<B> {
             &[lo, hi] => u16::from_le_bytes([lo, hi]),
             other => return Err(Error::Malformed(format!("chunk 'QLTY' has {} bytes, expected 2", other.len()))),
         };
-        let (_, inv_gain) = self.gains(stored)?;
+        let (_, inv_gain) = self.model.gain_vectors().at_stored(stored)?;
         let s = Shapes::of(params.width, params.height);
         let zplane = s.zh * s.zw;
         let z_symbols = entropy::decode(find_chunk(chunks, FourCc::ZLAT)?, &channel_indexes(self.config.n, zplane, 0), &self.tables)?;

@@ -58,10 +58,24 @@ impl<B: Backend> GainVectors<B> {
         };
         (pick(&self.log_gain), pick(&self.log_inv_gain))
     }
+
+    /// Gain and inverse gain per channel, as floats, at a quality stored in a file (`q · 256`);
+    /// `Malformed` outside [`QUALITY_RANGE`].
+    pub fn at_stored(&self, stored: u16) -> crate::Result<(Vec<f32>, Vec<f32>)> {
+        let quality = stored as f32 / 256.0;
+        if !(QUALITY_RANGE.0..=QUALITY_RANGE.1).contains(&quality) {
+            return Err(crate::Error::Malformed(format!("stored quality {quality} outside {}..={}", QUALITY_RANGE.0, QUALITY_RANGE.1)));
+        }
+        let (gain, inv_gain) = self.at(quality);
+        Ok((crate::nn::to_vec(gain)?, crate::nn::to_vec(inv_gain)?))
+    }
 }
 
 /// The quality stored in files: `round(q · 256)` as u16, so that encoder and decoder use the same
-/// value; errors outside the range.
-pub fn quantize_quality(quality: f32) -> Option<u16> {
-    (QUALITY_RANGE.0..=QUALITY_RANGE.1).contains(&quality).then(|| (quality * 256.0).round() as u16)
+/// value; `InvalidArgument` outside [`QUALITY_RANGE`].
+pub fn quantize_quality(quality: f32) -> crate::Result<u16> {
+    if !(QUALITY_RANGE.0..=QUALITY_RANGE.1).contains(&quality) {
+        return Err(crate::Error::InvalidArgument(format!("quality {quality} is outside {}..={}", QUALITY_RANGE.0, QUALITY_RANGE.1)));
+    }
+    Ok((quality * 256.0).round() as u16)
 }

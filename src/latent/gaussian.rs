@@ -10,7 +10,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
 use crate::entropy::{gaussian_tables, TableSet};
-use crate::nn::fixed::ACT_FRAC_BITS;
+use crate::nn::fixed::{ACT_FRAC_BITS, ACT_MAX, ACT_MIN};
 use crate::Result;
 
 /// Number of Gaussian tables.
@@ -38,6 +38,25 @@ pub fn build_tables() -> Result<TableSet> {
 pub fn scale_index(log_scale_q: i32) -> u32 {
     let k = (i64::from(log_scale_q) - i64::from(LOG_SCALE_MIN_Q) + 1) >> 1;
     k.clamp(0, SCALE_COUNT as i64 - 1) as u32
+}
+
+/// The decoder's fixed-point hyper-latent from its symbols: `clamp(16·s + m_c)` for every
+/// element of channel `c` (`plane` elements per channel, channel-major).
+pub fn hyper_latent_q(symbols: &[i32], medians_q: &[i32], plane: usize) -> Vec<i32> {
+    symbols
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (i64::from(v) * (1 << ACT_FRAC_BITS) + i64::from(medians_q[i / plane])).clamp(ACT_MIN.into(), ACT_MAX.into()) as i32)
+        .collect()
+}
+
+/// Splits the hyper-synthesis output (`2M` channels of `plane` values: means, then log-scales)
+/// into the means and each element's table index `offset + scale_index(l)`.
+pub fn means_and_tables(mut params: Vec<i32>, m: usize, plane: usize, offset: u32) -> (Vec<i32>, Vec<u32>) {
+    let half = m * plane;
+    let indexes = params[half..].iter().map(|&l| offset + scale_index(l)).collect();
+    params.truncate(half);
+    (params, indexes)
 }
 
 /// Training likelihood of `y` (noisy or rounded) under `N(mean, exp(log_scale))` integrated over

@@ -30,7 +30,7 @@ pub fn conv1d<B: Backend>(cin: usize, cout: usize, k: usize, device: &B::Device)
 /// Kernel width and padding of a 1-D layer that resamples by `stride` exactly: `2s` taps with
 /// padding `s/2` for even strides, `2s + 1` taps with padding `(s + 1)/2` for odd ones.
 fn resampling_kernel(stride: usize) -> (usize, usize) {
-    if stride % 2 == 0 { (2 * stride, stride / 2) } else { (2 * stride + 1, stride.div_ceil(2)) }
+    if stride.is_multiple_of(2) { (2 * stride, stride / 2) } else { (2 * stride + 1, stride.div_ceil(2)) }
 }
 
 /// A 1-D convolution that divides the length by `stride` (lengths that are multiples of it).

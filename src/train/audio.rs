@@ -24,7 +24,7 @@ const WAVEFORM_WEIGHT: f64 = 0.1;
 /// Trains (or resumes training) an audio model on backend `B`.
 pub fn train_audio<B: AutodiffBackend>(config: &TrainConfig, device: &B::Device) -> Result<StepStats> {
     let block = HOP * HYPER_HOP;
-    if config.crop == 0 || config.crop % block != 0 {
+    if config.crop == 0 || !config.crop.is_multiple_of(block) {
         return Err(Error::InvalidArgument(format!("the segment length must be a positive multiple of {block} samples")));
     }
     let resumed = read_resumed(config)?;
