@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine (see scripts/stage-gpu.sh): the training-step benchmark of burn-cuda
 # and of the PyTorch twin side by side, then training resumed from gpu/model.nmcm on the GPU.
-# Results come back in $OUT: bench.txt, train.log, model.nmcm (+ optimizer state).
-#   TRAIN_SECONDS (default 330): wall time for training.
+# then the audio model resumed from gpu/audio.nmcm.
+# Results come back in $OUT: bench.txt, train.log, model.nmcm, audio.log, audio.nmcm (+ optimizer states).
+#   TRAIN_SECONDS (default 330): wall time for image training; AUDIO_SECONDS (default 120): audio.
 set -uo pipefail
 export PYTHONUNBUFFERED=1
 for b in nmc train_step; do
@@ -26,4 +27,14 @@ fi
 timeout "${TRAIN_SECONDS:-330}" ./gpu/nmc train image --device cuda --data gpu/train --out "$OUT/model.nmcm" \
   "${start[@]}" --steps $((steps + 1000000)) --batch 16 --crop 256 --lr 1e-4 \
   --checkpoint-every 200 --hardware "NVIDIA H200 (burn-cuda)" 2>&1 | tee "$OUT/train.log"
+if [ -f gpu/audio.nmcm ]; then
+  cp gpu/audio.nmcm "$OUT/audio.nmcm"
+  [ -f gpu/audio.nmcm.optim.bin ] && cp gpu/audio.nmcm.optim.bin "$OUT/audio.nmcm.optim.bin"
+  audio_start=(--resume "$OUT/audio.nmcm")
+else
+  audio_start=()
+fi
+timeout "${AUDIO_SECONDS:-120}" ./gpu/nmc train audio --device cuda --data gpu/audio --out "$OUT/audio.nmcm" \
+  "${audio_start[@]}" --steps 10000000 --batch 16 --lr 5e-4 \
+  --checkpoint-every 200 --hardware "NVIDIA H200 (burn-cuda)" 2>&1 | tee "$OUT/audio.log"
 ls -la "$OUT"

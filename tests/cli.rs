@@ -197,3 +197,26 @@ fn audio_round_trip_info_and_errors() {
     let img = nmc(&["encode", &f.s("in.png"), "-o", &f.s("i.nmc"), "--model", &f.s("tiny.nmcm"), "--bitrate", "6"]);
     assert!(!img.status.success() && stderr(&img).contains("audio only"), "{}", stderr(&img));
 }
+
+/// The shipped models write the same bytes with 1 and 2 worker threads (image and audio).
+#[test]
+fn one_and_two_threads_write_the_same_bytes() {
+    let f = Fixture::new();
+    let speech = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/speech.wav");
+    for input in [sample(), speech] {
+        let files: Vec<Vec<u8>> = ["1", "2"]
+            .iter()
+            .map(|threads| {
+                let out = f.path(&format!("t{threads}.nmc"));
+                let run = Command::new(env!("CARGO_BIN_EXE_nmc"))
+                    .env("RAYON_NUM_THREADS", threads)
+                    .args(["encode", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--force"])
+                    .output()
+                    .unwrap();
+                assert!(run.status.success(), "{}", stderr(&run));
+                std::fs::read(out).unwrap()
+            })
+            .collect();
+        assert_eq!(files[0], files[1], "{}", input.display());
+    }
+}

@@ -23,8 +23,9 @@ pub const STRIDES: [usize; 4] = [2, 4, 5, 8];
 pub const HOP: usize = 2 * 4 * 5 * 8;
 /// Latent frames per hyper-latent frame.
 pub const HYPER_HOP: usize = 4;
-/// The trade-offs λ of the trained rate points (loss λ·D + kbps), quality 1 to 8.
-pub const LAMBDAS: [f64; 8] = [1.5, 3.0, 6.0, 12.0, 24.0, 48.0, 96.0, 192.0];
+/// The trade-offs λ of the trained rate points (loss λ·D + kbps), quality 1 to 8: a factor
+/// 2.5 apart, so that one model spans low-rate speech to transparent-ish music.
+pub const LAMBDAS: [f64; 8] = [2.0, 5.0, 12.5, 31.25, 78.125, 195.3125, 488.28125, 1220.703125];
 
 /// Architecture of an audio model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

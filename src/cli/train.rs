@@ -98,8 +98,8 @@ pub struct AudioArgs {
     /// Latent channels of a new model.
     #[arg(long, default_value_t = 64)]
     m: usize,
-    /// Hyper-latent channels of a new model.
-    #[arg(long, default_value_t = 64)]
+    /// Hyper-latent channels of a new model (18.75 hyper-latent frames per second each).
+    #[arg(long, default_value_t = 16)]
     n: usize,
 }
 
@@ -108,7 +108,7 @@ type Runner = fn(&TrainConfig, &str) -> Result<StepStats>;
 
 /// Runs a training command.
 pub fn run(command: TrainCommand) -> Result<()> {
-    let (config, common, train): (TrainConfig, CommonArgs, Runner) = match command {
+    let (config, device, train): (TrainConfig, String, Runner) = match command {
         TrainCommand::Image(args) => {
             if args.crop < 16 || args.crop % 16 != 0 {
                 return Err(Error::InvalidArgument("--crop must be a multiple of 16".into()));
@@ -118,11 +118,13 @@ pub fn run(command: TrainCommand) -> Result<()> {
                 "hyperprior" => Architecture::ImageHyperprior(HyperpriorConfig { n: args.n, m: args.m }),
                 other => return Err(Error::InvalidArgument(format!("unknown --arch '{other}' (factorized or hyperprior)"))),
             };
-            (config(&args.common, architecture, args.lambda, args.crop), args.common, run_image)
+            widths(&[args.n, args.m])?;
+            (config(&args.common, architecture, args.lambda, args.crop), args.common.device, run_image)
         }
         TrainCommand::Audio(args) => {
             let architecture = Architecture::AudioHyperprior(AudioConfig { c: args.c, m: args.m, n: args.n });
-            (config(&args.common, architecture, 0.0, args.segment), args.common, run_audio)
+            widths(&[8 * args.c, args.m, args.n])?;
+            (config(&args.common, architecture, 0.0, args.segment), args.common.device, run_audio)
         }
     };
     if config.batch == 0 {
@@ -131,8 +133,16 @@ pub fn run(command: TrainCommand) -> Result<()> {
     if config.out.exists() && config.resume.as_ref() != Some(&config.out) {
         return Err(Error::InvalidArgument("output exists; resume from it with --resume or choose another --out".into()).in_file(&config.out));
     }
-    let stats = train(&config, &common.device)?;
+    let stats = train(&config, &device)?;
     eprintln!("{}: trained; last steps: loss {:.4}, rate {:.4}, distortion {:.4}", config.out.display(), stats.loss, stats.rate, stats.distortion);
+    Ok(())
+}
+
+/// Layer widths of a new model must be 1 to 1024 (what model files accept).
+fn widths(values: &[usize]) -> Result<()> {
+    if values.iter().any(|w| !(1..=1024).contains(w)) {
+        return Err(Error::InvalidArgument(format!("layer widths {values:?} must be 1 to 1024 (audio: 8·c)")));
+    }
     Ok(())
 }
 
