@@ -80,7 +80,7 @@ pub struct TrainingRun {
     /// Step count before and after this run.
     pub first_step: u64,
     pub last_step: u64,
-    /// Batch size, crop size, learning rate.
+    /// Batch size, example size (crop side in pixels, or audio segment in samples), learning rate.
     pub batch: usize,
     pub crop: usize,
     pub learning_rate: f64,
