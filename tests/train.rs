@@ -79,3 +79,30 @@ fn validation_is_recorded_at_checkpoints() {
     assert_eq!(record.runs.len(), 1);
     assert_eq!((record.runs[0].first_step, record.runs[0].last_step), (0, 10));
 }
+
+/// `nmc train audio`'s loop on the sample speech: a short run, a resumed run, a model that codes.
+#[test]
+fn audio_train_checkpoint_and_resume() {
+    use nmc::audio::AudioConfig;
+    use nmc::train::train_audio;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("a.nmcm");
+    let mut c = common::quick_train_config(&out, Architecture::AudioHyperprior(AudioConfig { c: 4, m: 8, n: 8 }), 6);
+    c.crop = 2560;
+    c.checkpoint_every = 3;
+    let stats = train_audio::<Autodiff<Cpu>>(&c, &Default::default()).unwrap();
+    assert!(stats.rate > 0.0 && stats.distortion > 0.0 && stats.loss > stats.rate, "{stats:?}");
+    c.resume = Some(out.clone());
+    c.steps = 9;
+    train_audio::<Autodiff<Cpu>>(&c, &Default::default()).unwrap();
+    let file = ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(file.meta.training.steps, 9);
+    assert!(file.meta.training.runs[0].data.contains("1 clips"), "{:?}", file.meta.training.runs[0].data);
+    let model = std::sync::Arc::new(nmc::Model::from_bytes(&std::fs::read(&out).unwrap()).unwrap());
+    let audio = common::test_audio(24_000, 1, 0.2);
+    let options = nmc::EncodeOptions { quality: Some(8.0), model: Some(model) };
+    assert!(nmc::encode(&nmc::Media::Audio(audio), &options).is_ok());
+    // Segments must be multiples of 1280 samples.
+    c.crop = 1000;
+    assert!(train_audio::<Autodiff<Cpu>>(&c, &Default::default()).is_err());
+}

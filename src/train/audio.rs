@@ -108,13 +108,15 @@ impl<B: AutodiffBackend> Task<B> for AudioTask {
         let [b, _, _, t] = x.dims();
         let (x, x_hat) = (x.reshape([b, t]), out.x_hat.reshape([b, t]));
         let waveform = (x.clone() - x_hat.clone()).abs().mean().mul_scalar(WAVEFORM_WEIGHT);
-        let distortion = mel_distance(x.clone(), x_hat.clone(), MODEL_RATE) + stft_distance(x, x_hat) + waveform;
+        let mel = mel_distance(x.clone(), x_hat.clone(), MODEL_RATE);
+        let distortion = mel.clone() + stft_distance(x, x_hat) + waveform;
         let kbps = out.bits.div_scalar(b as f64 * t as f64 / f64::from(MODEL_RATE) * 1000.0);
-        [distortion.clone().mul_scalar(lambda) + kbps.clone(), kbps, distortion]
+        // The log shows the mel distance, the part that evaluation reports.
+        [distortion.mul_scalar(lambda) + kbps.clone(), kbps, mel]
     }
 
     fn describe(&self, stats: &StepStats) -> String {
-        format!("kbps {:.2}  distortion {:.3}", stats.rate, stats.distortion)
+        format!("kbps {:.2}  mel {:.3}", stats.rate, stats.distortion)
     }
 
     fn validate(&self, model_file: &[u8], dir: &Path, lambda: f64, step: u64) -> Result<Validation> {

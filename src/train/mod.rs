@@ -69,7 +69,7 @@ pub struct StepStats {
     pub loss: f64,
     /// Estimated rate: bits per pixel (images) or kbps (audio).
     pub rate: f64,
-    /// The task's distortion term: MSE (images) or the audio distortion.
+    /// The task's distortion measure: MSE (images) or log-mel distance (audio).
     pub distortion: f64,
 }
 
@@ -81,7 +81,7 @@ pub trait Task<B: AutodiffBackend> {
     fn lambdas(&self) -> &'static [f64; 8];
     /// A random batch of examples.
     fn sample(&self, rng: &mut StdRng, batch: usize, device: &B::Device) -> Tensor<B, 4>;
-    /// `[loss, rate, distortion]` of a batch and its training reconstruction at `lambda`.
+    /// `[loss, rate, distortion measure]` of a batch and its training reconstruction at `lambda`.
     fn loss(&self, x: Tensor<B, 4>, out: TrainOutput<B>, lambda: f64) -> [Tensor<B, 1>; 3];
     /// The averaged statistics as a log line.
     fn describe(&self, stats: &StepStats) -> String;
