@@ -19,11 +19,11 @@ use crate::entropy::{self, channel_indexes, TableSet};
 use crate::latent::gain::quantize_quality;
 use crate::latent::gaussian::{hyper_latent_q, means_and_tables, SCALE_COUNT};
 use crate::media::{Audio, Media};
-use crate::nn::fixed::{IntTensor, ACT_FRAC_BITS};
+use crate::nn::fixed::{IntHyperSynthesis, IntTensor, ACT_FRAC_BITS};
 use crate::nn::{load_tensors, to_vec};
 use crate::{Error, Result};
 
-use super::model::{AudioConfig, AudioModel, IntHyperSynthesis, HOP, HYPER_HOP};
+use super::model::{AudioConfig, AudioModel, HOP, HYPER_HOP};
 
 /// Sample rate of the model.
 pub const MODEL_RATE: u32 = 24_000;

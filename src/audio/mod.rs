@@ -5,4 +5,4 @@ pub mod loss;
 mod model;
 
 pub use codec::{coded_len, AudioCodec, DEFAULT_QUALITY, MODEL_RATE};
-pub use model::{AudioConfig, AudioModel, IntHyperSynthesis, HOP, HYPER_HOP, LAMBDAS, STRIDES};
+pub use model::{AudioConfig, AudioModel, HOP, HYPER_HOP, LAMBDAS, STRIDES};

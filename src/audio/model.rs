@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::codec::Architecture;
 use crate::entropy::{TableSet, MAX_TABLE_LEN};
 use crate::latent::gain::GainVectors;
-use crate::latent::{add_uniform_noise, gaussian, round_ste, EntropyBottleneck};
-use crate::nn::fixed::{fake_quant_act, fake_quant_conv, fake_quant_conv_transpose, IntConv, IntTensor};
+use crate::latent::{gaussian, EntropyBottleneck};
+use crate::nn::fixed::{fake_quant_act, fake_quant_hyper_synthesis, IntHyperSynthesis};
 use crate::nn::{conv1d, conv1d_down, conv1d_up, wrong_architecture, CodecModel, Gdn, TrainOutput};
 use crate::Result;
 
@@ -113,24 +113,6 @@ impl<B: Backend> Synthesis<B> {
     }
 }
 
-/// The integer hyper-synthesis used for coding: hyper-latent → means and log-scales `[2M, 1, F]`.
-#[derive(Clone, Debug)]
-pub struct IntHyperSynthesis {
-    ups: Vec<IntConv>,
-    out: IntConv,
-}
-
-impl IntHyperSynthesis {
-    /// Means and log-scales (activation format) from the fixed-point hyper-latent.
-    pub fn forward(&self, z_hat: &IntTensor) -> Result<IntTensor> {
-        let mut h = z_hat.clone();
-        for up in &self.ups {
-            h = up.forward(&h)?.relu();
-        }
-        self.out.forward(&h)
-    }
-}
-
 impl<B: Backend> AudioModel<B> {
     /// A freshly initialised model.
     pub fn new(config: AudioConfig, device: &B::Device) -> Self {
@@ -183,10 +165,7 @@ impl<B: Backend> AudioModel<B> {
 
     /// The integer hyper-synthesis for coding.
     pub fn int_hyper_synthesis(&self) -> Result<IntHyperSynthesis> {
-        Ok(IntHyperSynthesis {
-            ups: self.h_s_ups.iter().map(IntConv::from_conv_transpose).collect::<Result<_>>()?,
-            out: IntConv::from_conv(&self.h_s_out)?,
-        })
+        IntHyperSynthesis::new(&self.h_s_ups, &self.h_s_out)
     }
 
     /// Per-channel medians of the hyper-latent on the activation grid.
@@ -194,10 +173,6 @@ impl<B: Backend> AudioModel<B> {
         fake_quant_act(self.bottleneck.medians())
     }
 
-    fn hyper_synthesis(&self, z_hat: Tensor<B, 4>) -> Tensor<B, 4> {
-        let h = self.h_s_ups.iter().fold(z_hat, |h, up| relu(fake_quant_conv_transpose(up, h)));
-        fake_quant_conv(&self.h_s_out, h)
-    }
 }
 
 impl<B: Backend> CodecModel<B> for AudioModel<B> {
@@ -219,17 +194,9 @@ impl<B: Backend> CodecModel<B> for AudioModel<B> {
         let (gain, inv_gain) = self.gain.at(quality);
         let y = self.g_a.forward(x) * gain.reshape([1, m, 1, 1]);
         let z = self.hyper_analysis(y.clone());
-        let z_likelihood = self.bottleneck.likelihood(add_uniform_noise(z.clone()));
-        let medians = self.hyper_medians().reshape([1, self.hyper_channels(), 1, 1]);
-        let z_hat = fake_quant_act(round_ste(z - medians.clone()) + medians);
-        let params = self.hyper_synthesis(z_hat);
-        let [b, _, h, w] = params.dims();
-        let mean = params.clone().slice([0..b, 0..m, 0..h, 0..w]);
-        let log_scale = params.slice([0..b, m..2 * m, 0..h, 0..w]);
-        let y_likelihood = gaussian::likelihood(add_uniform_noise(y.clone()), mean.clone(), log_scale);
-        let y_hat = (round_ste(y - mean.clone()) + mean) * inv_gain.reshape([1, m, 1, 1]);
-        let bits = (z_likelihood.log().sum() + y_likelihood.log().sum()).div_scalar(-std::f64::consts::LN_2);
-        TrainOutput { x_hat: self.g_s.forward(y_hat), bits }
+        let (y_hat, bits) =
+            gaussian::hyperprior_train(y, z, &self.bottleneck, |z_hat| fake_quant_hyper_synthesis(&self.h_s_ups, &self.h_s_out, z_hat));
+        TrainOutput { x_hat: self.g_s.forward(y_hat * inv_gain.reshape([1, m, 1, 1])), bits }
     }
 
     fn aux_loss(&self) -> Tensor<B, 1> {

@@ -18,7 +18,7 @@ use crate::entropy::{self, TableSet};
 use crate::latent::gain::quantize_quality;
 use crate::latent::gaussian::{hyper_latent_q, means_and_tables, SCALE_COUNT};
 use crate::media::Media;
-use crate::nn::fixed::{IntTensor, ACT_FRAC_BITS};
+use crate::nn::fixed::{IntHyperSynthesis, IntTensor, ACT_FRAC_BITS};
 use crate::nn::load_tensors;
 use crate::{Error, Result};
 
@@ -27,7 +27,7 @@ use crate::container::find_chunk;
 use crate::entropy::channel_indexes;
 use crate::nn::to_vec;
 use super::tiling::{self, DEFAULT_TILING};
-use super::{HyperpriorConfig, HyperpriorModel, IntHyperSynthesis, DOWNSAMPLING, HYPER_DOWNSAMPLING};
+use super::{HyperpriorConfig, HyperpriorModel, DOWNSAMPLING, HYPER_DOWNSAMPLING};
 
 /// Quality used when none is asked for.
 const DEFAULT_QUALITY: f32 = 4.0;

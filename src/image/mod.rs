@@ -11,5 +11,5 @@ mod transforms;
 pub use factorized_codec::{latent_symbols, FactorizedCodec};
 pub use hyperprior_codec::HyperpriorCodec;
 pub use factorized::{FactorizedConfig, FactorizedModel};
-pub use hyperprior::{HyperpriorConfig, HyperpriorModel, IntHyperSynthesis, HYPER_DOWNSAMPLING};
+pub use hyperprior::{HyperpriorConfig, HyperpriorModel, HYPER_DOWNSAMPLING};
 pub use transforms::{Analysis, Synthesis, DOWNSAMPLING};

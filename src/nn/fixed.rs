@@ -279,6 +279,36 @@ impl IntConv {
     }
 }
 
+/// An integer hyper-synthesis: transposed convolutions each followed by ReLU, then a last
+/// convolution giving the means and log-scales (activation format).
+#[derive(Clone, Debug)]
+pub struct IntHyperSynthesis {
+    ups: Vec<IntConv>,
+    out: IntConv,
+}
+
+impl IntHyperSynthesis {
+    /// Quantizes the trained layers.
+    pub fn new<B: Backend>(ups: &[ConvTranspose2d<B>], out: &Conv2d<B>) -> Result<Self> {
+        Ok(Self { ups: ups.iter().map(IntConv::from_conv_transpose).collect::<Result<_>>()?, out: IntConv::from_conv(out)? })
+    }
+
+    /// Means and log-scales `[2M, h, w]` from the fixed-point hyper-latent.
+    pub fn forward(&self, z_hat: &IntTensor) -> Result<IntTensor> {
+        let mut h = z_hat.clone();
+        for up in &self.ups {
+            h = up.forward(&h)?.relu();
+        }
+        self.out.forward(&h)
+    }
+}
+
+/// Training twin of [`IntHyperSynthesis::forward`] (fixed-point values, float arithmetic).
+pub fn fake_quant_hyper_synthesis<B: Backend>(ups: &[ConvTranspose2d<B>], out: &Conv2d<B>, z_hat: Tensor<B, 4>) -> Tensor<B, 4> {
+    let h = ups.iter().fold(z_hat, |h, up| burn::tensor::activation::relu(fake_quant_conv_transpose(up, h)));
+    fake_quant_conv(out, h)
+}
+
 /// `out[y, x] += sum_{ky, kx} w[ky, kx] · in[y·sh − ph + ky, x·sw − pw + kx]` (zero outside).
 fn gather_conv(input: &[i32], w: &[i32], g: Geometry, out: &mut [i32]) {
     let ([h, w_in], [oh, ow], [kh, kw], [sh, sw], [ph, pw]) = (g.input, g.output, g.kernel, g.stride, g.padding);
