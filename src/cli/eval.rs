@@ -81,7 +81,7 @@ pub fn run(command: EvalCommand) -> Result<()> {
     let qualities: Vec<Option<f32>> =
         if args.qualities.is_empty() { vec![None] } else { args.qualities.iter().copied().map(Some).collect() };
     for (model, quality) in models.iter().flat_map(|m| qualities.iter().map(move |q| (m, *q))) {
-        let options = EncodeOptions { quality, model: Some(model.clone()) };
+        let options = EncodeOptions { quality, model: Some(model.clone()), ..Default::default() };
         let results: Vec<ImageResult> = files.iter().map(|f| eval_image(f, &options)).collect::<Result<_>>()?;
         let n = results.len() as f64;
         let mean = |f: fn(&ImageResult) -> f64| results.iter().map(f).sum::<f64>() / n;

@@ -66,10 +66,10 @@ pub fn run(args: AudioArgs) -> Result<()> {
     };
     println!("{:<40} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8}", "codec / setting", "kbps", "mel", "STFT", "SI-SDR dB", "enc ×RT", "dec ×RT");
     let settings: Vec<(String, EncodeOptions, Option<f64>)> = if !args.bitrates.is_empty() {
-        args.bitrates.iter().map(|&b| (format!("{b} kbps"), EncodeOptions { quality: None, model: Some(model.clone()) }, Some(b))).collect()
+        args.bitrates.iter().map(|&b| (format!("{b} kbps"), EncodeOptions { quality: None, model: Some(model.clone()), ..Default::default() }, Some(b))).collect()
     } else {
         let qualities = if args.qualities.is_empty() { (1..=8).map(|q| q as f32).collect() } else { args.qualities.clone() };
-        qualities.into_iter().map(|q| (format!("q{q}"), EncodeOptions { quality: Some(q), model: Some(model.clone()) }, None)).collect()
+        qualities.into_iter().map(|q| (format!("q{q}"), EncodeOptions { quality: Some(q), model: Some(model.clone()), ..Default::default() }, None)).collect()
     };
     let mut nmc = Vec::new();
     for (setting, options, bitrate) in settings {

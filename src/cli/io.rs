@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::codec::Info;
 use crate::container::{MediaParams, MAGIC};
-use crate::media::{Audio, Image, Media};
+use crate::media::{Audio, Image, Media, Video};
 use crate::{Error, Result};
 
 fn is_stdio(path: &Path) -> bool {
@@ -28,8 +28,12 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>> {
     }
 }
 
-/// Reads media to encode, detecting its kind from the content.
-pub fn read_media(path: &Path) -> Result<Media> {
+/// Reads media to encode, detecting its kind from the content; a folder is read as PNG video
+/// frames at `fps`.
+pub fn read_media(path: &Path, fps: (u32, u32)) -> Result<Media> {
+    if path.is_dir() {
+        return Ok(Media::Video(Video::read_png_dir(path, fps)?));
+    }
     let bytes = read_input(path)?;
     if bytes.starts_with(&MAGIC) {
         return Err(Error::UnsupportedMedia("the input is already an .nmc file".into()).in_file(path));
@@ -37,8 +41,13 @@ pub fn read_media(path: &Path) -> Result<Media> {
     if bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(b"WAVE") {
         return Ok(Media::Audio(Audio::from_wav_bytes(&bytes).map_err(|e| e.in_file(path))?));
     }
+    if bytes.starts_with(b"YUV4MPEG2") {
+        return Ok(Media::Video(Video::from_y4m(&bytes).map_err(|e| e.in_file(path))?));
+    }
     let image = Image::from_file_bytes(&bytes).map_err(|_| {
-        Error::UnsupportedMedia("unrecognized input format (expected a WAV file or an image: PNG, JPEG, BMP, TIFF, WebP, PNM)".into())
+        Error::UnsupportedMedia(
+            "unrecognized input format (expected a WAV file, a .y4m video, a folder of PNG frames or an image: PNG, JPEG, BMP, TIFF, WebP, PNM)".into(),
+        )
             .in_file(path)
     })?;
     Ok(Media::Image(image))
@@ -65,7 +74,19 @@ pub fn encode_media(media: &Media, path: &Path) -> Result<Vec<u8>> {
             }
             audio.to_wav_bytes()
         }
+        Media::Video(video) => {
+            let y4m = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("y4m"));
+            if !is_stdio(path) && !y4m {
+                return Err(Error::UnsupportedMedia("the file holds video, which decodes to .y4m or to a folder of PNG frames (OUT/)".into()).in_file(path));
+            }
+            Ok(video.to_y4m())
+        }
     }
+}
+
+/// Whether OUT names a folder of frames: it ends with a path separator or is an existing folder.
+pub fn is_frame_folder(path: &Path) -> bool {
+    path.as_os_str().to_string_lossy().ends_with(std::path::MAIN_SEPARATOR) || path.is_dir()
 }
 
 /// Writes the output atomically (or to stdout for `-`).
@@ -94,7 +115,16 @@ pub fn print_info(path: &Path, info: &Info) {
             p.sample_rate,
             p.channels
         ),
-        other => println!("media:    {other:?}"),
+        MediaParams::Video(p) => println!(
+            "media:    video {}x{}, {} frames at {:.3} fps ({}/{}), {:?}",
+            p.width,
+            p.height,
+            p.frames,
+            f64::from(p.fps_num) / f64::from(p.fps_den),
+            p.fps_num,
+            p.fps_den,
+            p.chroma
+        ),
     }
     println!("model:    {}{}", h.model, if info.model_embedded { " (embedded)" } else { " (not embedded)" });
     println!("size:     {} bytes", info.file_bytes);

@@ -38,6 +38,12 @@ enum Command {
         /// Model file to use instead of the embedded default.
         #[arg(long)]
         model: Option<PathBuf>,
+        /// Video: fitting steps per group of frames (more: better quality, slower encode).
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Video from a folder of PNG frames: frame rate, e.g. 25 or 30000/1001.
+        #[arg(long, default_value = "25", value_parser = parse_fps)]
+        fps: (u32, u32),
         /// Overwrite an existing output.
         #[arg(long)]
         force: bool,
@@ -78,11 +84,11 @@ enum Command {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Encode { input, output, quality, bitrate, model, force } => {
+        Command::Encode { input, output, quality, bitrate, model, steps, fps, force } => {
             io::check_output(&output, force)?;
             let model = model.map(|p| Model::load(&p).map(Arc::new)).transpose()?;
-            let media = io::read_media(&input)?;
-            let options = EncodeOptions { quality, model };
+            let media = io::read_media(&input, fps)?;
+            let options = EncodeOptions { quality, model, steps, progress: true };
             let bytes = match bitrate {
                 Some(kbps) => crate::encode_at_bitrate(&media, &options, kbps),
                 None => crate::encode(&media, &options),
@@ -93,6 +99,11 @@ pub fn run(cli: Cli) -> Result<()> {
             let rate = match &media {
                 Media::Image(image) => format!("{:.4} bpp", bits / (image.width() as f64 * image.height() as f64)),
                 Media::Audio(audio) => format!("{:.3} kbps", bits / audio.duration() / 1000.0),
+                Media::Video(video) => format!(
+                    "{:.4} bpp, {:.1} kbps",
+                    bits / (video.width() * video.height() * video.frames().len()) as f64,
+                    bits / video.duration() / 1000.0
+                ),
             };
             eprintln!("{}: {} bytes, {rate}", io::display(&output), bytes.len());
             Ok(())
@@ -104,6 +115,9 @@ pub fn run(cli: Cli) -> Result<()> {
             let mut media = crate::decode_with(&bytes, &DecodeOptions { models }).map_err(|e| e.in_file(&input))?;
             if let (Some(rate), Media::Audio(audio)) = (rate, &media) {
                 media = Media::Audio(audio.resample(rate)?);
+            }
+            if let (Media::Video(video), true) = (&media, io::is_frame_folder(&output)) {
+                return video.write_png_dir(&output);
             }
             let encoded = io::encode_media(&media, &output)?;
             io::write_output(&output, &encoded, force)
@@ -120,5 +134,14 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Train(command) => train::run(command),
         Command::Eval(command) => eval::run(command),
+    }
+}
+
+/// Parses a frame rate given as an integer (`25`) or a fraction (`30000/1001`).
+fn parse_fps(text: &str) -> std::result::Result<(u32, u32), String> {
+    let (num, den) = text.split_once('/').unwrap_or((text, "1"));
+    match (num.trim().parse::<u32>(), den.trim().parse::<u32>()) {
+        (Ok(n), Ok(d)) if n > 0 && d > 0 => Ok((n, d)),
+        _ => Err(format!("'{text}' is not a frame rate (use an integer like 25 or a fraction like 30000/1001)")),
     }
 }

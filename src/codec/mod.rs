@@ -3,7 +3,7 @@
 mod model;
 mod model_file;
 
-pub use model::{Model, DEFAULT_AUDIO_MODEL, DEFAULT_IMAGE_MODEL};
+pub use model::{Model, DEFAULT_AUDIO_MODEL, DEFAULT_IMAGE_MODEL, DEFAULT_VIDEO_MODEL};
 pub use model_file::{Architecture, ModelFile, ModelMeta, TrainingRecord, TrainingRun, Validation};
 
 use std::sync::Arc;
@@ -35,6 +35,10 @@ pub struct EncodeOptions {
     pub quality: Option<f32>,
     /// The model to use; `None` uses the embedded default for the media kind.
     pub model: Option<Arc<Model>>,
+    /// Video: fitting steps per group of frames; `None` uses the codec's default.
+    pub steps: Option<usize>,
+    /// Show a progress bar on stderr during long encodes (video fitting).
+    pub progress: bool,
 }
 
 /// Options for [`decode_with`].

@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use crate::container::{MediaKind, ModelId};
 use crate::audio::AudioCodec;
 use crate::image::{FactorizedCodec, HyperpriorCodec};
+use crate::video::VideoCodec;
 use crate::{Error, Result};
 
 use super::model_file::{Architecture, ModelFile, ModelMeta};
@@ -16,6 +17,10 @@ pub const DEFAULT_IMAGE_MODEL: &[u8] = include_bytes!("../../models/image-factor
 
 /// The default audio model, embedded in the binary (how it was trained: see its metadata and the README).
 pub const DEFAULT_AUDIO_MODEL: &[u8] = include_bytes!("../../models/audio.nmcm");
+
+/// The video model: only entropy tables, since the network is fitted to each video
+/// ([`crate::video::model_file_bytes`] rebuilds exactly these bytes).
+pub const DEFAULT_VIDEO_MODEL: &[u8] = include_bytes!("../../models/video-inr.nmcm");
 
 /// A model ready to code: its metadata and the codec built from its weights.
 pub struct Model {
@@ -38,6 +43,7 @@ impl Model {
             Architecture::ImageFactorized(config) => Box::new(FactorizedCodec::<Cpu>::new(&file, config, Default::default())?),
             Architecture::ImageHyperprior(config) => Box::new(HyperpriorCodec::<Cpu>::new(&file, config, Default::default())?),
             Architecture::AudioHyperprior(config) => Box::new(AudioCodec::<Cpu>::new(&file, config, Default::default())?),
+            Architecture::VideoInr => Box::new(VideoCodec::new(&file)?),
         };
         Ok(Self { meta: file.meta, id: file.id, codec })
     }
@@ -53,13 +59,13 @@ impl Model {
         match kind {
             MediaKind::Image => embedded(&IMAGE, DEFAULT_IMAGE_MODEL, "image"),
             MediaKind::Audio => embedded(&AUDIO, DEFAULT_AUDIO_MODEL, "audio"),
-            other => Err(Error::UnsupportedMedia(format!("no {other:?} codec yet"))),
+            MediaKind::Video => embedded(&VIDEO, DEFAULT_VIDEO_MODEL, "video"),
         }
     }
 
     /// The embedded model with this id, if any.
     pub fn embedded_by_id(id: ModelId) -> Option<Arc<Model>> {
-        [MediaKind::Image, MediaKind::Audio].into_iter().filter_map(|kind| Self::embedded(kind).ok()).find(|m| m.id == id)
+        [MediaKind::Image, MediaKind::Audio, MediaKind::Video].into_iter().filter_map(|kind| Self::embedded(kind).ok()).find(|m| m.id == id)
     }
 
     /// Content hash of the model file.
@@ -77,6 +83,7 @@ impl Model {
         match self.meta.architecture {
             Architecture::ImageFactorized(_) | Architecture::ImageHyperprior(_) => MediaKind::Image,
             Architecture::AudioHyperprior(_) => MediaKind::Audio,
+            Architecture::VideoInr => MediaKind::Video,
         }
     }
 
@@ -89,6 +96,7 @@ type Embedded = OnceLock<std::result::Result<Arc<Model>, String>>;
 
 static IMAGE: Embedded = OnceLock::new();
 static AUDIO: Embedded = OnceLock::new();
+static VIDEO: Embedded = OnceLock::new();
 
 /// An embedded model, parsed on first use.
 fn embedded(cell: &'static Embedded, bytes: &[u8], what: &str) -> Result<Arc<Model>> {

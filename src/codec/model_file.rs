@@ -30,6 +30,8 @@ pub enum Architecture {
     ImageHyperprior(HyperpriorConfig),
     /// 1-D transform audio model with a fixed-point mean–scale hyperprior.
     AudioHyperprior(AudioConfig),
+    /// Video fitted at encode time (implicit neural representation); the file holds its tables.
+    VideoInr,
 }
 
 /// How a model was trained: every run (a resumed run is a new entry), for reproducibility.
@@ -147,6 +149,7 @@ impl ModelFile {
             Architecture::ImageFactorized(c) => vec![c.n, c.m],
             Architecture::ImageHyperprior(c) => vec![c.n, c.m],
             Architecture::AudioHyperprior(c) => vec![8 * c.c, c.m, c.n],
+            Architecture::VideoInr => vec![],
         };
         if widths.iter().any(|w| !(1..=MAX_WIDTH).contains(w)) {
             return Err(Error::Model(format!("layer widths {widths:?} outside 1..={MAX_WIDTH}")));

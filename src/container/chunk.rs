@@ -18,7 +18,7 @@ pub struct KnownChunk {
 }
 
 /// The chunk types of format v1.0. Each may appear at most once in a file.
-pub const KNOWN_CHUNKS: [KnownChunk; 5] = [
+pub const KNOWN_CHUNKS: [KnownChunk; 7] = [
     KnownChunk {
         fourcc: FourCc::NEND,
         required: true,
@@ -38,6 +38,16 @@ pub const KNOWN_CHUNKS: [KnownChunk; 5] = [
         fourcc: FourCc::QLTY,
         required: true,
         description: "quality of a variable-rate image",
+    },
+    KnownChunk {
+        fourcc: FourCc::VNET,
+        required: true,
+        description: "video network shape",
+    },
+    KnownChunk {
+        fourcc: FourCc::VGOP,
+        required: true,
+        description: "video groups of frames (range-coded latents and weights)",
     },
     KnownChunk {
         fourcc: FourCc::META,

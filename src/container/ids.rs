@@ -62,6 +62,10 @@ impl FourCc {
     pub const ZLAT: FourCc = FourCc(*b"ZLAT");
     /// `QLTY`: the quality of a variable-rate image, `round(q · 256)` as u16 (FORMAT.md).
     pub const QLTY: FourCc = FourCc(*b"QLTY");
+    /// `VNET`: the shape of a video's fitted networks (FORMAT.md, "Video codec payload").
+    pub const VNET: FourCc = FourCc(*b"VNET");
+    /// `VGOP`: a video's groups of frames: quantized latents and weights, range-coded (FORMAT.md).
+    pub const VGOP: FourCc = FourCc(*b"VGOP");
     /// `META`: optional UTF-8 JSON metadata; decoders ignore it.
     pub const META: FourCc = FourCc(*b"META");
 

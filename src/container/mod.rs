@@ -19,7 +19,7 @@ pub use limits::*;
 pub use params::{AudioParams, Chroma, ImageParams, MediaParams, VideoParams};
 
 use chunk::{read_chunk, write_chunk, ChunkRules};
-use reader::Reader;
+pub(crate) use reader::Reader;
 
 use crate::error::{Error, Result};
 

@@ -88,7 +88,7 @@ pub fn hyperprior_train<B: Backend>(
 
 /// Training likelihood of `y` (noisy or rounded) under `N(mean, exp(log_scale))` integrated over
 /// the unit bin around it; the scale is bounded below by the smallest table scale.
-pub fn likelihood<B: Backend>(y: Tensor<B, 4>, mean: Tensor<B, 4>, log_scale: Tensor<B, 4>) -> Tensor<B, 4> {
+pub fn likelihood<B: Backend, const D: usize>(y: Tensor<B, D>, mean: Tensor<B, D>, log_scale: Tensor<B, D>) -> Tensor<B, D> {
     let min_log = LOG_SCALE_MIN_Q as f64 / grid();
     let scale = log_scale.clamp_min(min_log).exp();
     // Evaluate on the lower tail (|y − μ|) where the normal CDF is most accurate.
@@ -98,7 +98,7 @@ pub fn likelihood<B: Backend>(y: Tensor<B, 4>, mean: Tensor<B, 4>, log_scale: Te
     (upper - lower).clamp_min(1e-9)
 }
 
-fn normal_cdf<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
+fn normal_cdf<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
     x.mul_scalar(std::f64::consts::FRAC_1_SQRT_2).erf().add_scalar(1.0).mul_scalar(0.5)
 }
 

@@ -2,9 +2,11 @@
 
 mod audio;
 mod image;
+mod video;
 
 pub use self::audio::Audio;
 pub use self::image::Image;
+pub use self::video::{chroma_size, rgb_to_ycbcr, ycbcr_to_rgb, Frame, Video};
 
 use crate::container::MediaKind;
 
@@ -15,6 +17,8 @@ pub enum Media {
     Image(Image),
     /// An audio clip.
     Audio(Audio),
+    /// A video clip.
+    Video(Video),
 }
 
 impl Media {
@@ -23,6 +27,7 @@ impl Media {
         match self {
             Media::Image(_) => MediaKind::Image,
             Media::Audio(_) => MediaKind::Audio,
+            Media::Video(_) => MediaKind::Video,
         }
     }
 }
@@ -36,5 +41,11 @@ impl From<Image> for Media {
 impl From<Audio> for Media {
     fn from(audio: Audio) -> Self {
         Media::Audio(audio)
+    }
+}
+
+impl From<Video> for Media {
+    fn from(video: Video) -> Self {
+        Media::Video(video)
     }
 }

@@ -121,7 +121,7 @@ impl<B: AutodiffBackend> Task<B> for AudioTask {
 
     fn validate(&self, model_file: &[u8], dir: &Path, lambda: f64, step: u64) -> Result<Validation> {
         let model = std::sync::Arc::new(crate::Model::from_bytes(model_file)?);
-        let options = crate::EncodeOptions { quality: None, model: Some(model) };
+        let options = crate::EncodeOptions { quality: None, model: Some(model), ..Default::default() };
         let files = audio_files(dir)?;
         if files.is_empty() {
             return Err(Error::InvalidArgument("no validation WAV files".into()).in_file(dir));

@@ -58,7 +58,7 @@ impl<B: AutodiffBackend> Task<B> for ImageTask {
 
     fn validate(&self, model_file: &[u8], dir: &Path, lambda: f64, step: u64) -> Result<Validation> {
         let model = std::sync::Arc::new(crate::Model::from_bytes(model_file)?);
-        let options = crate::EncodeOptions { quality: None, model: Some(model) };
+        let options = crate::EncodeOptions { quality: None, model: Some(model), ..Default::default() };
         let files = crate::eval::image_files(dir)?;
         if files.is_empty() {
             return Err(Error::InvalidArgument("no validation images".into()).in_file(dir));

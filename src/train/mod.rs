@@ -228,12 +228,14 @@ fn summarize<B: AutodiffBackend>(pending: Vec<(Tensor<B, 1>, Tensor<B, 1>, Tenso
     s
 }
 
+/// The one progress-bar style of long jobs (training, video fitting).
+pub(crate) fn progress_style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix} {bar:30} {pos}/{len} steps  {per_sec}  ETA {eta}  {msg}").unwrap_or_else(|_| ProgressStyle::default_bar())
+}
+
 fn progress_bar(config: &TrainConfig, start: u64) -> ProgressBar {
     let bar = if config.progress { ProgressBar::new(config.steps) } else { ProgressBar::hidden() };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {per_sec}  ETA {eta}  {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    bar.set_style(progress_style());
     bar.set_position(start);
     bar.reset_eta();
     bar

@@ -1,0 +1,476 @@
+//! The fitted representation of a group of frames: multi-resolution latent grids, upsampled to
+//! the frame and mixed per pixel by a small synthesis network (C3 / Cool-chic style, without
+//! an autoregressive entropy model).
+//!
+//! Level `l` of `L` is a grid of `⌈T/2^τ_l⌉`-ish frames (stride `2^τ_l`, see
+//! [`level_frames`]) × `⌈H'/2^l⌉` × `⌈W'/2^l⌉` values (`H'`, `W'`: the frame size rounded up to
+//! the chroma subsampling). Each pixel of frame `t` gathers one value per level (linear in
+//! time, bilinear in space, see [`super::upsample`]); the synthesis is a stack of fully
+//! connected layers with ReLU between them that maps those `L` values to `Y'CbCr / 255 − ½`.
+//!
+//! Two implementations of the forward pass exist on purpose: [`VideoInr`] (burn, differentiable,
+//! used to fit) and [`Decoded::render`] (plain Rust, fixed summation order, per-pixel
+//! independent), which the decoder uses so that frames are identical on every machine and
+//! thread count. A test holds them together.
+
+use burn::module::{Module, Param};
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::backend::Backend;
+use burn::tensor::{Tensor, TensorData};
+use rayon::prelude::*;
+
+use super::upsample::{dense, level_frames, level_len, spatial_taps, temporal_tap, Tap};
+use crate::container::{Chroma, Reader};
+use crate::latent::{add_uniform_noise, round_ste};
+use crate::{Error, Result};
+
+/// Largest number of latent levels.
+pub const MAX_LEVELS: usize = 8;
+/// Largest number of hidden layers of the synthesis.
+pub const MAX_HIDDEN_LAYERS: usize = 4;
+/// Largest hidden width of the synthesis.
+pub const MAX_WIDTH: usize = 128;
+/// Largest number of frames in a group.
+pub const MAX_GOP: usize = 1024;
+/// Largest number of latent values of one group (limits the decoder's memory to about 1 GiB).
+pub const MAX_LATENTS: u64 = 1 << 28;
+
+/// The shape of the representation, stored in the `VNET` chunk.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct NetConfig {
+    /// `log2` of the temporal stride of each level (one entry per level, finest first).
+    pub temporal: Vec<u8>,
+    /// Widths of the hidden layers of the synthesis.
+    pub hidden: Vec<usize>,
+    /// Frames per group (the last group may be shorter).
+    pub gop: usize,
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        Self { temporal: vec![0, 1, 2, 3, 3, 3, 3], hidden: vec![24, 24], gop: 32 }
+    }
+}
+
+impl NetConfig {
+    /// Number of latent levels.
+    pub fn levels(&self) -> usize {
+        self.temporal.len()
+    }
+
+    /// `(inputs, outputs)` of each synthesis layer.
+    pub fn layer_shapes(&self) -> Vec<(usize, usize)> {
+        let widths: Vec<usize> = std::iter::once(self.levels()).chain(self.hidden.iter().copied()).chain([3]).collect();
+        widths.windows(2).map(|w| (w[0], w[1])).collect()
+    }
+
+    /// Checks the limits of FORMAT.md.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: String| Err(Error::Malformed(format!("video network: {what}")));
+        if self.temporal.is_empty() || self.temporal.len() > MAX_LEVELS {
+            return bad(format!("{} latent levels (1..={MAX_LEVELS})", self.temporal.len()));
+        }
+        if let Some(t) = self.temporal.iter().find(|&&t| t > 10) {
+            return bad(format!("temporal stride 2^{t} (at most 2^10)"));
+        }
+        if self.hidden.len() > MAX_HIDDEN_LAYERS || self.hidden.iter().any(|&w| w == 0 || w > MAX_WIDTH) {
+            return bad(format!("hidden widths {:?} (at most {MAX_HIDDEN_LAYERS} layers of 1..={MAX_WIDTH})", self.hidden));
+        }
+        if self.gop == 0 || self.gop > MAX_GOP {
+            return bad(format!("{} frames per group (1..={MAX_GOP})", self.gop));
+        }
+        Ok(())
+    }
+
+    /// The `VNET` payload: level count, temporal strides, hidden count, widths (u16), group size (u16).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = vec![self.levels() as u8];
+        out.extend_from_slice(&self.temporal);
+        out.push(self.hidden.len() as u8);
+        self.hidden.iter().for_each(|&w| out.extend_from_slice(&(w as u16).to_le_bytes()));
+        out.extend_from_slice(&(self.gop as u16).to_le_bytes());
+        out
+    }
+
+    /// Parses and validates a `VNET` payload.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes);
+        let levels = r.u8("video network level count")? as usize;
+        let temporal = r.take(levels, "video network temporal strides")?.to_vec();
+        let hidden_count = r.u8("video network layer count")? as usize;
+        let hidden = (0..hidden_count).map(|_| r.u16("video network width").map(usize::from)).collect::<Result<Vec<_>>>()?;
+        let gop = r.u16("video group size")? as usize;
+        if r.remaining() != 0 {
+            return Err(Error::Malformed(format!("video network: {} trailing bytes", r.remaining())));
+        }
+        let config = Self { temporal, hidden, gop };
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// The size of a group of frames and of its grids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    /// Frames in the group.
+    pub frames: usize,
+    /// Frame width and height.
+    pub width: usize,
+    /// Frame height.
+    pub height: usize,
+    /// Chroma sampling.
+    pub chroma: Chroma,
+}
+
+impl Geometry {
+    /// Chroma subsampling factor (1 or 2).
+    pub fn sub(&self) -> usize {
+        match self.chroma {
+            Chroma::Yuv420 => 2,
+            Chroma::Yuv444 => 1,
+        }
+    }
+
+    /// The synthesized size `(H', W')`: the frame rounded up to the chroma subsampling.
+    pub fn padded(&self) -> (usize, usize) {
+        (self.height.next_multiple_of(self.sub()), self.width.next_multiple_of(self.sub()))
+    }
+
+    /// Shape `[frames, height, width]` of each latent level.
+    pub fn level_shapes(&self, config: &NetConfig) -> Vec<[usize; 3]> {
+        let (h, w) = self.padded();
+        config
+            .temporal
+            .iter()
+            .enumerate()
+            .map(|(l, &t)| [level_frames(self.frames, 1 << t), level_len(h, 1 << l), level_len(w, 1 << l)])
+            .collect()
+    }
+
+    /// Number of latent values over all levels, refused above [`MAX_LATENTS`].
+    pub fn latent_count(&self, config: &NetConfig) -> Result<usize> {
+        let n: u64 = self.level_shapes(config).iter().map(|s| s.iter().map(|&v| v as u64).product::<u64>()).sum();
+        if n > MAX_LATENTS {
+            return Err(Error::LimitExceeded { what: "latent values of a video group".into(), value: n, limit: MAX_LATENTS });
+        }
+        Ok(n as usize)
+    }
+}
+
+/// The latents are stored as parameters divided by this gain, so that Adam moves them
+/// `LATENT_GAIN` times faster than the synthesis weights.
+pub const LATENT_GAIN: f64 = 8.0;
+
+/// How latents are quantized in a forward pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quantizer {
+    /// Additive uniform noise (early fitting).
+    Noise,
+    /// Rounding with a straight-through gradient (late fitting).
+    Ste,
+}
+
+/// The differentiable representation of one group of frames.
+#[derive(Module, Debug)]
+pub struct VideoInr<B: Backend> {
+    /// One grid `[frames, height, width]` per level.
+    latents: Vec<Param<Tensor<B, 3>>>,
+    /// Log-scale of the zero-mean Gaussian entropy model of each level.
+    log_scales: Param<Tensor<B, 1>>,
+    /// The synthesis layers.
+    layers: Vec<Linear<B>>,
+}
+
+/// Constant matrices of a geometry, built once per group.
+pub struct Plan<B: Backend> {
+    config: NetConfig,
+    geometry: Geometry,
+    shapes: Vec<[usize; 3]>,
+    /// Per level: transposed horizontal and vertical interpolation matrices (`None` at factor 1).
+    spatial: Vec<Option<(Tensor<B, 2>, Tensor<B, 2>)>>,
+}
+
+impl<B: Backend> Plan<B> {
+    /// The plan of `config` at `geometry`.
+    pub fn new(config: &NetConfig, geometry: Geometry, device: &B::Device) -> Self {
+        let (h, w) = geometry.padded();
+        let shapes = geometry.level_shapes(config);
+        let transposed = |taps: &[Tap], len: usize| {
+            let m = dense(taps, len);
+            Tensor::<B, 2>::from_data(TensorData::new(m, [taps.len(), len]), device).transpose()
+        };
+        let spatial = shapes
+            .iter()
+            .enumerate()
+            .map(|(l, &[_, lh, lw])| {
+                (l > 0).then(|| (transposed(&spatial_taps(w, lw, 1 << l), lw), transposed(&spatial_taps(h, lh, 1 << l), lh)))
+            })
+            .collect();
+        Self { config: config.clone(), geometry, shapes, spatial }
+    }
+
+    /// The geometry planned for.
+    pub fn geometry(&self) -> Geometry {
+        self.geometry
+    }
+}
+
+impl<B: Backend> VideoInr<B> {
+    /// A new representation: zero latents, unit scales, default-initialised layers.
+    pub fn new(config: &NetConfig, geometry: Geometry, device: &B::Device) -> Self {
+        let latents = geometry.level_shapes(config).into_iter().map(|s| Param::from_tensor(Tensor::zeros(s, device))).collect();
+        let layers = config.layer_shapes().into_iter().map(|(i, o)| LinearConfig::new(i, o).init(device)).collect();
+        Self { latents, log_scales: Param::from_tensor(Tensor::zeros([config.levels()], device)), layers }
+    }
+
+    /// Frames `frames` of the group as `[k, H', W', 3]` (`Y'CbCr / 255 − ½`), and the estimated
+    /// bits of all latents.
+    pub fn forward(&self, plan: &Plan<B>, frames: &[usize], quantizer: Quantizer) -> (Tensor<B, 4>, Tensor<B, 1>) {
+        let device = self.log_scales.device();
+        let (h, w) = plan.geometry.padded();
+        let k = frames.len();
+        let mut features = Vec::with_capacity(self.latents.len());
+        let mut bits = Tensor::<B, 1>::zeros([1], &device);
+        for (l, latent) in self.latents.iter().enumerate() {
+            let [lt, lh, lw] = plan.shapes[l];
+            let value = latent.val().mul_scalar(LATENT_GAIN);
+            let q = match quantizer {
+                Quantizer::Noise => add_uniform_noise(value),
+                Quantizer::Ste => round_ste(value),
+            };
+            let log_scale = self.log_scales.val().slice([l..l + 1]).reshape([1, 1, 1]);
+            let p = crate::latent::gaussian::likelihood(q.clone(), Tensor::zeros([1, 1, 1], &device), log_scale);
+            bits = bits + p.log().sum().div_scalar(-std::f64::consts::LN_2);
+            let stride = 1 << plan.config.temporal[l];
+            let taps: Vec<Tap> = frames.iter().map(|&t| temporal_tap(t, lt, stride)).collect();
+            let at = Tensor::<B, 2>::from_data(TensorData::new(dense(&taps, lt), [k, lt]), &device);
+            let mut x = at.matmul(q.reshape([lt, lh * lw]));
+            if let Some((ax, ay)) = &plan.spatial[l] {
+                // [k·lh, lw] → [k·lh, W] → [k, W, lh] → [k·W, H] → [k, H, W]
+                let xw = x.reshape([k * lh, lw]).matmul(ax.clone()).reshape([k, lh, w]).swap_dims(1, 2).reshape([k * w, lh]);
+                x = xw.matmul(ay.clone()).reshape([k, w, h]).swap_dims(1, 2).reshape([k, h * w]);
+            }
+            features.push(x.reshape([k * h * w, 1]));
+        }
+        let mut x = Tensor::cat(features, 1);
+        let last = self.layers.len() - 1;
+        for (i, layer) in self.layers.iter().enumerate() {
+            x = layer.forward(x);
+            if i < last {
+                x = burn::tensor::activation::relu(x);
+            }
+        }
+        (x.reshape([k, h, w, 3]), bits)
+    }
+
+    /// Latent grids (host copies), finest level first.
+    pub fn latents(&self) -> Result<Vec<Vec<f32>>> {
+        self.latents.iter().map(|p| crate::nn::to_vec(p.val().mul_scalar(LATENT_GAIN))).collect()
+    }
+
+    /// Each level's entropy-model log-scale.
+    pub fn log_scales(&self) -> Result<Vec<f32>> {
+        crate::nn::to_vec(self.log_scales.val())
+    }
+
+    /// The synthesis as host layers.
+    pub fn synthesis(&self) -> Result<Synthesis> {
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| {
+                let [inputs, outputs] = l.weight.dims();
+                let bias = match &l.bias {
+                    Some(b) => crate::nn::to_vec(b.val())?,
+                    None => vec![0.0; outputs],
+                };
+                Ok(Layer { inputs, outputs, weight: crate::nn::to_vec(l.weight.val())?, bias })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Synthesis { layers })
+    }
+}
+
+/// One fully connected layer on the host: `weight` is `[inputs, outputs]`, row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer {
+    /// Input width.
+    pub inputs: usize,
+    /// Output width.
+    pub outputs: usize,
+    /// Weights, `[inputs, outputs]`.
+    pub weight: Vec<f32>,
+    /// Biases, `[outputs]`.
+    pub bias: Vec<f32>,
+}
+
+/// The synthesis network on the host.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Synthesis {
+    /// Layers, input first.
+    pub layers: Vec<Layer>,
+}
+
+impl Synthesis {
+    /// Runs one pixel's features through the layers (ReLU between them) into `out[3]`.
+    fn pixel(&self, features: &[f32], scratch: &mut [Vec<f32>; 2], out: &mut [f32; 3]) {
+        let [a, b] = scratch;
+        a.clear();
+        a.extend_from_slice(features);
+        let last = self.layers.len() - 1;
+        for (i, layer) in self.layers.iter().enumerate() {
+            b.clear();
+            b.extend_from_slice(&layer.bias);
+            for (j, &x) in a.iter().enumerate() {
+                let row = &layer.weight[j * layer.outputs..(j + 1) * layer.outputs];
+                for (acc, &wv) in b.iter_mut().zip(row) {
+                    *acc += x * wv;
+                }
+            }
+            if i < last {
+                b.iter_mut().for_each(|v| *v = v.max(0.0));
+            }
+            std::mem::swap(a, b);
+        }
+        out.copy_from_slice(&a[..3]);
+    }
+}
+
+/// A decoded group: quantized latents and synthesis, ready to render frames.
+#[derive(Clone, Debug)]
+pub struct Decoded {
+    /// The network shape.
+    pub config: NetConfig,
+    /// The group's size.
+    pub geometry: Geometry,
+    /// Latent grids, finest first.
+    pub latents: Vec<Vec<f32>>,
+    /// The synthesis.
+    pub synthesis: Synthesis,
+}
+
+impl Decoded {
+    /// Frame `t` at the padded size as three planes `[H'·W']` of `Y'CbCr / 255 − ½`.
+    pub fn render(&self, t: usize) -> [Vec<f32>; 3] {
+        let (h, w) = self.geometry.padded();
+        let shapes = self.geometry.level_shapes(&self.config);
+        // Each level interpolated in time, then its spatial taps.
+        let planes: Vec<Vec<f32>> = shapes
+            .iter()
+            .zip(&self.latents)
+            .zip(&self.config.temporal)
+            .map(|((&[lt, lh, lw], grid), &tau)| {
+                let (a, wa, b, wb) = temporal_tap(t, lt, 1 << tau);
+                let (pa, pb) = (&grid[a * lh * lw..(a + 1) * lh * lw], &grid[b * lh * lw..(b + 1) * lh * lw]);
+                pa.iter().zip(pb).map(|(&x, &y)| wa * x + wb * y).collect()
+            })
+            .collect();
+        let taps: Vec<(Vec<Tap>, Vec<Tap>)> = shapes
+            .iter()
+            .enumerate()
+            .map(|(l, &[_, lh, lw])| (spatial_taps(h, lh, 1 << l), spatial_taps(w, lw, 1 << l)))
+            .collect();
+        let rows: Vec<Vec<[f32; 3]>> = (0..h)
+            .into_par_iter()
+            .map(|y| {
+                let mut features = vec![0f32; planes.len()];
+                let mut scratch = [Vec::new(), Vec::new()];
+                let mut out = [0f32; 3];
+                (0..w)
+                    .map(|x| {
+                        for (l, ((plane, (ty, tx)), &[_, _, lw])) in planes.iter().zip(&taps).zip(&shapes).enumerate() {
+                            let (ya, wya, yb, wyb) = ty[y];
+                            let (xa, wxa, xb, wxb) = tx[x];
+                            let top = wxa * plane[ya * lw + xa] + wxb * plane[ya * lw + xb];
+                            let bottom = wxa * plane[yb * lw + xa] + wxb * plane[yb * lw + xb];
+                            features[l] = wya * top + wyb * bottom;
+                        }
+                        self.synthesis.pixel(&features, &mut scratch, &mut out);
+                        out
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut out = [Vec::with_capacity(h * w), Vec::with_capacity(h * w), Vec::with_capacity(h * w)];
+        for px in rows.iter().flatten() {
+            for (plane, &v) in out.iter_mut().zip(px) {
+                plane.push(v);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::backend::Autodiff;
+
+    use super::*;
+    use crate::codec::Cpu;
+    use crate::video::fit::{fit, FitOptions};
+
+    pub(crate) fn clip(width: usize, height: usize, frames: usize, chroma: Chroma) -> crate::media::Video {
+        let (cw, ch) = crate::media::chroma_size(width, height, chroma);
+        let frames = (0..frames)
+            .map(|t| crate::media::Frame {
+                planes: [
+                    (0..width * height).map(|i| ((i % width) * 3 + (i / width) * 2 + t * 5) as u8).collect(),
+                    (0..cw * ch).map(|i| (100 + (i % cw) + t) as u8).collect(),
+                    (0..cw * ch).map(|i| (150 - (i / cw)) as u8).collect(),
+                ],
+            })
+            .collect();
+        crate::media::Video::new(width, height, (25, 1), chroma, frames).unwrap()
+    }
+
+    #[test]
+    fn config_bytes_round_trip_and_limits() {
+        let config = NetConfig::default();
+        assert_eq!(NetConfig::from_bytes(&config.to_bytes()).unwrap(), config);
+        let mut bytes = config.to_bytes();
+        bytes.push(0);
+        assert!(NetConfig::from_bytes(&bytes).is_err());
+        for bad in [
+            NetConfig { temporal: vec![], ..NetConfig::default() },
+            NetConfig { temporal: vec![0; 9], ..NetConfig::default() },
+            NetConfig { hidden: vec![0], ..NetConfig::default() },
+            NetConfig { gop: 0, ..NetConfig::default() },
+        ] {
+            assert!(NetConfig::from_bytes(&bad.to_bytes()).is_err(), "{bad:?}");
+        }
+    }
+
+    /// The decoder's plain-Rust forward pass equals burn's (rounded latents) within float error.
+    #[test]
+    fn host_render_matches_the_fitted_network() {
+        let config = NetConfig { temporal: vec![0, 1, 2], hidden: vec![8], gop: 8 };
+        for (w, h, chroma) in [(13, 9, Chroma::Yuv420), (8, 6, Chroma::Yuv444)] {
+            let video = clip(w, h, 5, chroma);
+            let options = FitOptions { steps: 30, lambda: 0.01, frames_per_step: 2, learning_rate: 0.05, seed: 1 };
+            let (inr, _) = fit::<Autodiff<Cpu>>(&video, &config, &options, &indicatif::ProgressBar::hidden(), &Default::default()).unwrap();
+            let geometry = Geometry { frames: 5, width: w, height: h, chroma };
+            let latents = inr.latents().unwrap();
+            assert!(latents[0].iter().any(|v| v.round() != 0.0), "fitting moved no latent");
+            let decoded = Decoded {
+                config: config.clone(),
+                geometry,
+                latents: latents.iter().map(|g| g.iter().map(|v| v.round()).collect()).collect(),
+                synthesis: inr.synthesis().unwrap(),
+            };
+            let plan = Plan::<Cpu>::new(&config, geometry, &Default::default());
+            let frames = [0, 3, 4];
+            let (out, _) = inr.forward(&plan, &frames, Quantizer::Ste);
+            let out = crate::nn::to_vec(out).unwrap();
+            let (ph, pw) = geometry.padded();
+            for (k, &t) in frames.iter().enumerate() {
+                let planes = decoded.render(t);
+                for i in 0..ph * pw {
+                    for (c, plane) in planes.iter().enumerate() {
+                        let want = out[(k * ph * pw + i) * 3 + c];
+                        assert!((plane[i] - want).abs() < 1e-4, "frame {t} pixel {i} plane {c}: {} vs {want}", plane[i]);
+                    }
+                }
+            }
+        }
+    }
+}
