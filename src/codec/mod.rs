@@ -136,9 +136,9 @@ pub struct Info {
     pub file_bytes: usize,
     /// Chunks in file order (the end marker excluded).
     pub chunks: Vec<ChunkInfo>,
-    /// Bits per pixel (images) over the whole file.
+    /// Bits per pixel (images; video: per pixel of every frame) over the whole file.
     pub bits_per_pixel: Option<f64>,
-    /// Kilobits per second (audio) over the whole file.
+    /// Kilobits per second (audio, video) over the whole file.
     pub kbps: Option<f64>,
     /// Whether an embedded model matches the file's model id.
     pub model_embedded: bool,
@@ -162,6 +162,10 @@ pub fn inspect(bytes: &[u8]) -> Result<Info> {
     let (bits_per_pixel, kbps) = match container.header.params {
         MediaParams::Image(p) => (Some(bits / (p.width as f64 * p.height as f64)), None),
         MediaParams::Audio(p) if p.samples > 0 => (None, Some(bits / (p.samples as f64 / f64::from(p.sample_rate)) / 1000.0)),
+        MediaParams::Video(p) => {
+            let seconds = f64::from(p.frames) * f64::from(p.fps_den) / f64::from(p.fps_num);
+            (Some(bits / (f64::from(p.width) * f64::from(p.height) * f64::from(p.frames))), Some(bits / seconds / 1000.0))
+        }
         _ => (None, None),
     };
     let chunks = container

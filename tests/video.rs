@@ -1,0 +1,142 @@
+//! Video codec: round trips, determinism, the regression vector, CLI use and errors.
+
+use std::path::Path;
+use std::process::Command;
+
+use nmc::container::Chroma;
+use nmc::media::{chroma_size, Frame, Video};
+use nmc::{EncodeOptions, Media};
+
+/// 8 frames of 64×64 (or the given size): a gradient background and a square moving right.
+fn clip(width: usize, height: usize, chroma: Chroma) -> Video {
+    let (cw, ch) = chroma_size(width, height, chroma);
+    let frames = (0..8)
+        .map(|t| {
+            let luma = (0..width * height)
+                .map(|i| {
+                    let (x, y) = (i % width, i / width);
+                    let inside = (x + 8).wrapping_sub(2 * t) < 24 && (20..40).contains(&y);
+                    if inside { 230 } else { (40 + x + y) as u8 }
+                })
+                .collect();
+            let cb = (0..cw * ch).map(|i| (110 + (i % cw) / 2) as u8).collect();
+            let cr = (0..cw * ch).map(|i| (140 - (i / cw) / 2) as u8).collect();
+            Frame { planes: [luma, cb, cr] }
+        })
+        .collect();
+    Video::new(width, height, (30000, 1001), chroma, frames).unwrap()
+}
+
+fn psnr(a: &Video, b: &Video) -> f64 {
+    let mse: f64 = a.frames().iter().zip(b.frames()).map(|(x, y)| nmc::video::weighted_mse(x, y)).sum::<f64>() / a.frames().len() as f64;
+    10.0 * (255.0f64.powi(2) / mse).log10()
+}
+
+fn encode(video: &Video, steps: usize, quality: f32) -> Vec<u8> {
+    nmc::encode(&Media::Video(video.clone()), &EncodeOptions { steps: Some(steps), quality: Some(quality), ..Default::default() }).unwrap()
+}
+
+fn decode(bytes: &[u8]) -> Video {
+    match nmc::decode(bytes).unwrap() {
+        Media::Video(v) => v,
+        other => panic!("decoded {:?}", other.kind()),
+    }
+}
+
+#[test]
+fn fitted_clips_round_trip_and_fitting_pays() {
+    for (w, h, chroma) in [(64, 64, Chroma::Yuv420), (37, 21, Chroma::Yuv420), (24, 16, Chroma::Yuv444)] {
+        let video = clip(w, h, chroma);
+        let bytes = encode(&video, 300, 8.0);
+        let decoded = decode(&bytes);
+        assert_eq!((decoded.width(), decoded.height(), decoded.frames().len(), decoded.fps(), decoded.chroma()), (w, h, 8, (30000, 1001), chroma));
+        let fitted = psnr(&video, &decoded);
+        let untrained = psnr(&video, &decode(&encode(&video, 1, 8.0)));
+        assert!(fitted > 24.0 && fitted > untrained + 8.0, "{w}x{h}: {fitted:.2} dB after 300 steps, {untrained:.2} dB after 1");
+        let info = nmc::inspect(&bytes).unwrap();
+        assert_eq!(info.chunks.iter().map(|c| c.fourcc.as_str()).collect::<Vec<_>>(), ["VNET", "VGOP"]);
+        assert!(info.kbps.unwrap() > 0.0 && info.bits_per_pixel.unwrap() > 0.0);
+    }
+}
+
+#[test]
+fn lower_quality_gives_smaller_files() {
+    let video = clip(64, 64, Chroma::Yuv420);
+    let (low, high) = (encode(&video, 300, 1.0), encode(&video, 300, 8.0));
+    assert!(low.len() < high.len(), "quality 1: {} bytes, quality 8: {} bytes", low.len(), high.len());
+    assert!(psnr(&video, &decode(&low)) < psnr(&video, &decode(&high)));
+}
+
+#[test]
+fn decoding_is_repeatable_and_truncation_is_an_error() {
+    let bytes = encode(&clip(32, 32, Chroma::Yuv420), 50, 4.0);
+    assert_eq!(decode(&bytes), decode(&bytes));
+    for cut in [bytes.len() / 2, bytes.len() - 20] {
+        assert!(nmc::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+    }
+}
+
+/// `format-spec/vectors/video/tiny.nmc` decodes exactly to `tiny.y4m` (the decoder is plain
+/// Rust with a fixed summation order, so the expected frames are bit-exact).
+#[test]
+fn the_video_test_vector_decodes_exactly() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("format-spec/vectors/video");
+    let bytes = std::fs::read(dir.join("tiny.nmc")).unwrap();
+    let expected = Video::from_y4m(&std::fs::read(dir.join("tiny.y4m")).unwrap()).unwrap();
+    assert_eq!(decode(&bytes), expected);
+}
+
+fn nmc(args: &[&str], threads: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_nmc")).args(args).env("RAYON_NUM_THREADS", threads).output().unwrap()
+}
+
+#[test]
+fn cli_codes_y4m_and_png_frames_identically_on_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    std::fs::write(p("in.y4m"), clip(40, 24, Chroma::Yuv420).to_y4m()).unwrap();
+    let out = nmc(&["encode", &p("in.y4m"), "-o", &p("a.nmc"), "--steps", "40"], "2");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kbps"));
+    for threads in ["1", "2"] {
+        let out = nmc(&["decode", &p("a.nmc"), "-o", &p(&format!("out{threads}.y4m"))], threads);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(std::fs::read(p("out1.y4m")).unwrap(), std::fs::read(p("out2.y4m")).unwrap());
+
+    let info = nmc(&["info", &p("a.nmc")], "2");
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert!(text.contains("video 40x24, 8 frames at 29.970 fps"), "{text}");
+
+    // PNG frames in, PNG frames out.
+    let frames = format!("{}/", p("frames"));
+    assert!(nmc(&["decode", &p("a.nmc"), "-o", &frames], "2").status.success());
+    assert_eq!(std::fs::read_dir(&frames).unwrap().count(), 8);
+    let out = nmc(&["encode", &frames, "-o", &p("b.nmc"), "--steps", "5", "--fps", "24"], "2");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&nmc(&["info", &p("b.nmc")], "2").stdout).contains("8 frames at 24.000 fps"));
+}
+
+#[test]
+fn cli_reports_bad_video_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let mut y4m = clip(16, 16, Chroma::Yuv420).to_y4m();
+    y4m.truncate(y4m.len() - 10);
+    std::fs::write(p("cut.y4m"), &y4m).unwrap();
+    let out = nmc(&["encode", &p("cut.y4m"), "-o", &p("x.nmc")], "2");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("cut.y4m") && err.contains("truncated"), "{err}");
+    assert!(!Path::new(&p("x.nmc")).exists());
+
+    std::fs::write(p("v.nmc"), encode(&clip(16, 16, Chroma::Yuv420), 5, 4.0)).unwrap();
+    let out = nmc(&["decode", &p("v.nmc"), "-o", &p("v.png")], "2");
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains(".y4m"));
+    let bytes = std::fs::read(p("v.nmc")).unwrap();
+    std::fs::write(p("cut.nmc"), &bytes[..bytes.len() - 30]).unwrap();
+    let out = nmc(&["decode", &p("cut.nmc"), "-o", &p("cut.out.y4m")], "2");
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("cut.nmc"));
+
+    let out = nmc(&["encode", &p("v.nmc"), "-o", &p("y.nmc"), "--fps", "0"], "2");
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("frame rate"));
+}
