@@ -1,8 +1,8 @@
 //! Fits one clip with explicit settings and prints the real rate and PSNR: for choosing the
 //! video codec's defaults by measurement.
 //!
-//! `cargo run --release --example fit_video -- DIR FRAMES SCALE STEPS LAMBDA [HIDDEN] [FRAMES_PER_STEP] [LR]`
-//! (`SCALE` 2 halves the frames' size; `HIDDEN` like `24,24`).
+//! `cargo run --release --example fit_video -- DIR FRAMES SCALE STEPS LAMBDA [HIDDEN] [FRAMES_PER_STEP] [LR] [TEMPORAL]`
+//! (`SCALE` 2 halves the frames' size; `HIDDEN` like `24,24`; `TEMPORAL`: log2 temporal stride per level, like `0,1,2,3,3,3,3`).
 
 use nmc::media::Video;
 use nmc::video::fit::FitOptions;
@@ -16,6 +16,7 @@ fn main() -> nmc::Result<()> {
     let scale: usize = arg(3, "1").parse().unwrap();
     let video = downscale(&full.slice(0..frames)?, scale)?.to_420();
     let mut config = NetConfig::default();
+    config.temporal = arg(9, "0,1,2,3,3,3,3").split(',').map(|t| t.parse().unwrap()).collect();
     config.hidden = arg(6, "24,24").split(',').map(|w| w.parse().unwrap()).collect();
     let fit = FitOptions {
         steps: arg(4, "500").parse().unwrap(),

@@ -19,6 +19,9 @@ pub enum EvalCommand {
     /// Encode and decode every WAV clip of a folder; report kbps, mel distance, SI-SDR and
     /// comparisons with Opus.
     Audio(super::eval_audio::AudioArgs),
+    /// Fit, encode and decode a video clip at several qualities; report bpp, kbps, PSNR, speed
+    /// and comparisons with x264/x265.
+    Video(super::eval_video::VideoArgs),
 }
 
 /// Options of `nmc eval image`.
@@ -62,6 +65,7 @@ pub fn run(command: EvalCommand) -> Result<()> {
     let args = match command {
         EvalCommand::Image(args) => args,
         EvalCommand::Audio(args) => return super::eval_audio::run(args),
+        EvalCommand::Video(args) => return super::eval_video::run(args),
     };
     let files = image_files(&args.data)?;
     if files.is_empty() {

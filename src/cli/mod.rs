@@ -2,6 +2,7 @@
 
 mod eval;
 mod eval_audio;
+mod eval_video;
 mod io;
 mod train;
 
@@ -41,6 +42,9 @@ enum Command {
         /// Video: fitting steps per group of frames (more: better quality, slower encode).
         #[arg(long)]
         steps: Option<usize>,
+        /// Video: fit on `cpu` or `cuda` (builds with the `cuda` feature).
+        #[arg(long, default_value = "cpu", value_parser = ["cpu", "cuda"])]
+        device: String,
         /// Video from a folder of PNG frames: frame rate, e.g. 25 or 30000/1001.
         #[arg(long, default_value = "25", value_parser = parse_fps)]
         fps: (u32, u32),
@@ -84,11 +88,11 @@ enum Command {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Encode { input, output, quality, bitrate, model, steps, fps, force } => {
+        Command::Encode { input, output, quality, bitrate, model, steps, device, fps, force } => {
             io::check_output(&output, force)?;
             let model = model.map(|p| Model::load(&p).map(Arc::new)).transpose()?;
             let media = io::read_media(&input, fps)?;
-            let options = EncodeOptions { quality, model, steps, progress: true };
+            let options = EncodeOptions { quality, model, steps, progress: true, gpu: device == "cuda" };
             let bytes = match bitrate {
                 Some(kbps) => crate::encode_at_bitrate(&media, &options, kbps),
                 None => crate::encode(&media, &options),
@@ -138,7 +142,7 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 /// Parses a frame rate given as an integer (`25`) or a fraction (`30000/1001`).
-fn parse_fps(text: &str) -> std::result::Result<(u32, u32), String> {
+pub(crate) fn parse_fps(text: &str) -> std::result::Result<(u32, u32), String> {
     let (num, den) = text.split_once('/').unwrap_or((text, "1"));
     match (num.trim().parse::<u32>(), den.trim().parse::<u32>()) {
         (Ok(n), Ok(d)) if n > 0 && d > 0 => Ok((n, d)),

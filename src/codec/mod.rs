@@ -39,6 +39,8 @@ pub struct EncodeOptions {
     pub steps: Option<usize>,
     /// Show a progress bar on stderr during long encodes (video fitting).
     pub progress: bool,
+    /// Video: fit on the GPU (burn-cuda; builds with the `cuda` feature).
+    pub gpu: bool,
 }
 
 /// Options for [`decode_with`].

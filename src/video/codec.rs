@@ -6,11 +6,12 @@
 //! in frame order, [`Quantized::write`]).
 
 use burn::backend::Autodiff;
+use burn::tensor::backend::AutodiffBackend;
 use indicatif::ProgressBar;
 
 use super::coding::{quantize_latents, quantize_synthesis, Quantized, MAX_EXPONENT};
 use super::fit::{fit, FitOptions};
-use super::network::{Decoded, Geometry, NetConfig, MAX_LATENTS};
+use super::network::{Decoded, Geometry, NetConfig, Synthesis, MAX_LATENTS};
 use crate::codec::{Cpu, EncodeOptions, MediaCodec, ModelFile};
 use crate::container::{find_chunk, Chunk, FourCc, Header, MediaParams, ModelId, Reader, VideoParams};
 use crate::entropy::TableSet;
@@ -44,38 +45,23 @@ pub struct VideoCodec {
     id: ModelId,
 }
 
-impl VideoCodec {
-    /// The codec of a parsed video model file.
-    pub fn new(file: &ModelFile) -> Result<Self> {
-        if file.tables.len() != SCALE_COUNT {
-            return Err(Error::Model(format!("{} entropy tables, expected {SCALE_COUNT} Gaussian", file.tables.len())));
-        }
-        Ok(Self { tables: file.tables.clone(), id: file.id })
-    }
 
-    /// Fits and quantizes one group.
-    fn encode_group(&self, group: &Video, config: &NetConfig, options: &FitOptions, bar: &ProgressBar) -> Result<Quantized> {
-        let (inr, _) = fit::<Autodiff<Cpu>>(group, config, options, bar, &Default::default())?;
-        let geometry = geometry_of(group);
-        let latents = quantize_latents(&inr.latents()?);
-        let synthesis = inr.synthesis()?;
-        let pixels = (geometry.frames * geometry.width * geometry.height) as f64;
-        let frames: Vec<usize> = (0..SEARCH_FRAMES.min(geometry.frames)).map(|i| i * geometry.frames / SEARCH_FRAMES.min(geometry.frames)).collect();
-        let cost = |e_w: u8, e_b: u8| -> (f64, Quantized) {
-            let q = Quantized { frames: geometry.frames, e_w, e_b, latents: latents.clone(), layers: quantize_synthesis(&synthesis, e_w, e_b) };
-            let decoded = q.decoded(config, geometry);
-            let mse = frames.iter().map(|&t| weighted_mse(&render_frame(&decoded, t), &group.frames()[t])).sum::<f64>() / frames.len() as f64;
-            (q.bits(&self.tables) / pixels + options.lambda * mse, q)
-        };
-        // Coordinate search: the weight step with fine biases, then the bias step.
-        let best = |candidates: &mut dyn Iterator<Item = (u8, u8)>| {
-            candidates.map(|(w, b)| cost(w, b)).min_by(|a, b| a.0.total_cmp(&b.0)).expect("candidates")
-        };
-        let (_, q) = best(&mut (2..=16).map(|e| (e, 16)));
-        let e_w = q.e_w;
-        let (_, q) = best(&mut (2..=MAX_EXPONENT.min(20)).map(|e| (e_w, e)));
-        Ok(q)
-    }
+/// Fits a group on a burn backend and brings the latents and the synthesis to the host.
+fn fit_on<B: AutodiffBackend>(group: &Video, config: &NetConfig, options: &FitOptions, bar: &ProgressBar, device: B::Device) -> Result<(Vec<Vec<f32>>, Synthesis)> {
+    let (inr, _) = fit::<B>(group, config, options, bar, &device)?;
+    Ok((inr.latents()?, inr.synthesis()?))
+}
+
+/// Fits a group with burn-cuda; burn-cuda panics without a usable GPU, which becomes an error.
+#[cfg(feature = "cuda")]
+fn fit_on_gpu(group: &Video, config: &NetConfig, options: &FitOptions, bar: &ProgressBar) -> Result<(Vec<Vec<f32>>, Synthesis)> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fit_on::<Autodiff<burn::backend::Cuda>>(group, config, options, bar, Default::default())))
+        .map_err(|_| Error::InvalidArgument("the CUDA backend failed: no usable NVIDIA GPU (driver, libcuda or libnvrtc missing?)".into()))?
+}
+
+#[cfg(not(feature = "cuda"))]
+fn fit_on_gpu(_: &Video, _: &NetConfig, _: &FitOptions, _: &ProgressBar) -> Result<(Vec<Vec<f32>>, Synthesis)> {
+    Err(Error::InvalidArgument("this build has no GPU support (build with --features cuda)".into()))
 }
 
 /// The geometry of a group.
@@ -132,7 +118,7 @@ impl MediaCodec for VideoCodec {
             return Err(Error::InvalidArgument("the video model codes video only".into()));
         };
         let fit = FitOptions { lambda: lambda(options.quality.unwrap_or(DEFAULT_QUALITY))?, steps: options.steps.unwrap_or(DEFAULT_STEPS), ..FitOptions::default() };
-        self.encode_video(video, &NetConfig::default(), &fit, options.progress)
+        self.encode_video(video, &NetConfig::default(), &fit, options.gpu, options.progress)
     }
     fn decode(&self, header: &Header, chunks: &[Chunk]) -> Result<Media> {
         self.decode_video(header, chunks).map(Media::Video)
@@ -140,9 +126,18 @@ impl MediaCodec for VideoCodec {
 }
 
 impl VideoCodec {
+    /// The codec of a parsed video model file.
+    pub fn new(file: &ModelFile) -> Result<Self> {
+        if file.tables.len() != SCALE_COUNT {
+            return Err(Error::Model(format!("{} entropy tables, expected {SCALE_COUNT} Gaussian", file.tables.len())));
+        }
+        Ok(Self { tables: file.tables.clone(), id: file.id })
+    }
+
     /// Codes `video` with networks of shape `config` (its group size reduced where a group
     /// would exceed the latent limit), each group fitted with `fit` (seeded by group number).
-    pub fn encode_video(&self, video: &Video, config: &NetConfig, fit: &FitOptions, progress: bool) -> Result<(MediaParams, Vec<Chunk>)> {
+    /// With `gpu`, fitting runs on burn-cuda (builds with the `cuda` feature only).
+    pub fn encode_video(&self, video: &Video, config: &NetConfig, fit: &FitOptions, gpu: bool, progress: bool) -> Result<(MediaParams, Vec<Chunk>)> {
         config.validate()?;
         let mut config = config.clone();
         config.gop = group_size(&config, video)?;
@@ -156,7 +151,7 @@ impl VideoCodec {
             let group = video.slice(start..(start + config.gop).min(total))?;
             bar.set_prefix(format!("group {}/{groups}", i + 1));
             let fit = FitOptions { seed: fit.seed + i as u64, ..fit.clone() };
-            records.extend(self.encode_group(&group, &config, &fit, &bar)?.write(&self.tables)?);
+            records.extend(self.encode_group(&group, &config, &fit, gpu, &bar)?.write(&self.tables)?);
         }
         bar.finish_and_clear();
         let params = VideoParams {
@@ -195,5 +190,28 @@ impl VideoCodec {
             return Err(Error::Malformed(format!("{} bytes after the last video group", reader.remaining())));
         }
         Video::new(p.width as usize, p.height as usize, (p.fps_num, p.fps_den), p.chroma, frames)
+    }
+
+    /// Fits and quantizes one group.
+    fn encode_group(&self, group: &Video, config: &NetConfig, options: &FitOptions, gpu: bool, bar: &ProgressBar) -> Result<Quantized> {
+        let (latents, synthesis) = if gpu { fit_on_gpu(group, config, options, bar)? } else { fit_on::<Autodiff<Cpu>>(group, config, options, bar, Default::default())? };
+        let geometry = geometry_of(group);
+        let latents = quantize_latents(&latents);
+        let pixels = (geometry.frames * geometry.width * geometry.height) as f64;
+        let frames: Vec<usize> = (0..SEARCH_FRAMES.min(geometry.frames)).map(|i| i * geometry.frames / SEARCH_FRAMES.min(geometry.frames)).collect();
+        let cost = |e_w: u8, e_b: u8| -> (f64, Quantized) {
+            let q = Quantized { frames: geometry.frames, e_w, e_b, latents: latents.clone(), layers: quantize_synthesis(&synthesis, e_w, e_b) };
+            let decoded = q.decoded(config, geometry);
+            let mse = frames.iter().map(|&t| weighted_mse(&render_frame(&decoded, t), &group.frames()[t])).sum::<f64>() / frames.len() as f64;
+            (q.bits(&self.tables) / pixels + options.lambda * mse, q)
+        };
+        // Coordinate search: the weight step with fine biases, then the bias step.
+        let best = |candidates: &mut dyn Iterator<Item = (u8, u8)>| {
+            candidates.map(|(w, b)| cost(w, b)).min_by(|a, b| a.0.total_cmp(&b.0)).expect("candidates")
+        };
+        let (_, q) = best(&mut (2..=16).map(|e| (e, 16)));
+        let e_w = q.e_w;
+        let (_, q) = best(&mut (2..=MAX_EXPONENT.min(20)).map(|e| (e_w, e)));
+        Ok(q)
     }
 }

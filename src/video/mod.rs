@@ -26,7 +26,7 @@ pub fn model_file_bytes() -> Result<Vec<u8>> {
 pub fn encode_with(video: &crate::Video, config: &NetConfig, fit: &fit::FitOptions, progress: bool) -> Result<Vec<u8>> {
     let model = crate::Model::embedded(crate::container::MediaKind::Video)?;
     let codec = VideoCodec::new(&ModelFile::parse(DEFAULT_VIDEO_MODEL)?)?;
-    let (params, chunks) = codec.encode_video(video, config, fit, progress)?;
+    let (params, chunks) = codec.encode_video(video, config, fit, false, progress)?;
     let mut container = crate::container::Container::new(model.id(), params);
     for chunk in chunks {
         container.push(chunk.fourcc, chunk.required, chunk.payload);
