@@ -107,6 +107,7 @@ fn cli_codes_y4m_and_png_frames_identically_on_any_thread_count() {
     let info = nmc(&["info", &p("a.nmc")], "2");
     let text = String::from_utf8_lossy(&info.stdout);
     assert!(text.contains("video 40x24, 8 frames at 29.970 fps"), "{text}");
+    assert!(text.contains("network:  7 latent levels, synthesis 7-24-24-3 (867 weights), groups of 32 frames, 858 MAC/pixel"), "{text}");
 
     // PNG frames in, PNG frames out.
     let frames = format!("{}/", p("frames"));
@@ -139,4 +140,17 @@ fn cli_reports_bad_video_input() {
 
     let out = nmc(&["encode", &p("v.nmc"), "-o", &p("y.nmc"), "--fps", "0"], "2");
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("frame rate"));
+}
+
+#[test]
+fn a_target_bitrate_is_met_on_the_real_size() {
+    let video = clip(32, 32, Chroma::Yuv420);
+    let options = EncodeOptions { steps: Some(60), ..Default::default() };
+    let kbps = |bytes: &[u8]| bytes.len() as f64 * 8.0 / video.duration() / 1000.0;
+    let at = |q: f32| nmc::encode(&Media::Video(video.clone()), &EncodeOptions { quality: Some(q), ..options.clone() }).unwrap();
+    let (low, high) = (kbps(&at(1.0)), kbps(&at(8.0)));
+    assert!(low < high, "{low} vs {high} kbps");
+    let target = (low + high) / 2.0;
+    let bytes = nmc::encode_at_bitrate(&Media::Video(video.clone()), &options, target).unwrap();
+    assert!(kbps(&bytes) <= target && kbps(&bytes) > low, "{} kbps for a target of {target}", kbps(&bytes));
 }

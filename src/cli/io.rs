@@ -134,6 +134,17 @@ pub fn print_info(path: &Path, info: &Info) {
     if let Some(kbps) = info.kbps {
         println!("rate:     {kbps:.3} kbps");
     }
+    if let Some(net) = &info.video_network {
+        let widths: Vec<String> = std::iter::once(net.levels()).chain(net.hidden.iter().copied()).chain([3]).map(|w| w.to_string()).collect();
+        println!(
+            "network:  {} latent levels, synthesis {} ({} weights), groups of {} frames, {} MAC/pixel",
+            net.levels(),
+            widths.join("-"),
+            net.parameters(),
+            net.gop,
+            net.macs_per_pixel()
+        );
+    }
     for c in &info.chunks {
         println!("chunk:    {} {:>10} bytes{}", c.fourcc, c.payload_bytes, if c.required { "" } else { " (optional)" });
     }

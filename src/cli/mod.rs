@@ -33,8 +33,9 @@ enum Command {
         /// Quality 1–8 (fractional allowed) for variable-rate models; default 4.
         #[arg(long, conflicts_with = "bitrate")]
         quality: Option<f32>,
-        /// Audio: the largest quality whose file is at most this many kbps.
-        #[arg(long)]
+        /// Audio and video: the largest quality whose file is at most this many kbps (video:
+        /// each probe of the search is a whole fit, about 8 in all).
+        #[arg(long, visible_alias = "kbps")]
         bitrate: Option<f64>,
         /// Model file to use instead of the embedded default.
         #[arg(long)]

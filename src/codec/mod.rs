@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::container::{Chunk, Container, Header, MediaParams, ModelId};
+use crate::container::{find_chunk, Chunk, Container, FourCc, Header, MediaParams, ModelId};
 use crate::latent::gain::QUALITY_RANGE;
 use crate::media::Media;
 use crate::{Error, Result};
@@ -79,13 +79,16 @@ pub fn encode(media: &Media, options: &EncodeOptions) -> Result<Vec<u8>> {
     container.to_bytes()
 }
 
-/// Encodes audio at the largest quality whose file does not exceed `kbps`, searched by bisection
-/// on the real coded size (the lowest quality when even that is larger).
+/// Encodes audio or video at the largest quality whose file does not exceed `kbps`, searched by
+/// bisection on the real coded size (the lowest quality when even that is larger). Audio
+/// bisects to the stored quality's resolution (1/256); video, where every probe is a whole
+/// fit, to 1/8 of a quality step (6 probes besides the two ends).
 pub fn encode_at_bitrate(media: &Media, options: &EncodeOptions, kbps: f64) -> Result<Vec<u8>> {
-    let Media::Audio(audio) = media else {
-        return Err(Error::InvalidArgument("a target bitrate applies to audio only".into()));
+    let (seconds, halvings) = match media {
+        Media::Audio(audio) => (audio.duration(), 11),
+        Media::Video(video) => (video.duration(), 6),
+        Media::Image(_) => return Err(Error::InvalidArgument("a target bitrate applies to audio and video only".into())),
     };
-    let seconds = audio.duration();
     let rate = |bytes: &[u8]| bytes.len() as f64 * 8.0 / seconds / 1000.0;
     let at = |quality: f32| encode(media, &EncodeOptions { quality: Some(quality), ..options.clone() });
     let (mut low, mut high) = QUALITY_RANGE;
@@ -97,8 +100,7 @@ pub fn encode_at_bitrate(media: &Media, options: &EncodeOptions, kbps: f64) -> R
     if rate(&top) <= kbps {
         return Ok(top);
     }
-    // The quality is stored in steps of 1/256: 11 halvings of 1..8 reach that resolution.
-    for _ in 0..11 {
+    for _ in 0..halvings {
         let mid = (low + high) / 2.0;
         let bytes = at(mid)?;
         if rate(&bytes) <= kbps {
@@ -144,6 +146,8 @@ pub struct Info {
     pub kbps: Option<f64>,
     /// Whether an embedded model matches the file's model id.
     pub model_embedded: bool,
+    /// Video: the shape of the fitted networks.
+    pub video_network: Option<crate::video::NetConfig>,
 }
 
 /// One chunk as listed by [`inspect`].
@@ -175,7 +179,12 @@ pub fn inspect(bytes: &[u8]) -> Result<Info> {
         .iter()
         .map(|c| ChunkInfo { fourcc: c.fourcc.to_string(), required: c.required, payload_bytes: c.payload.len() })
         .collect();
+    let video_network = match container.header.params {
+        MediaParams::Video(_) => Some(crate::video::NetConfig::from_bytes(find_chunk(&container.chunks, FourCc::VNET)?)?),
+        _ => None,
+    };
     Ok(Info {
+        video_network,
         model_embedded: Model::embedded_by_id(container.header.model).is_some(),
         header: container.header,
         file_bytes: bytes.len(),

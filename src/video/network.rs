@@ -64,6 +64,17 @@ impl NetConfig {
         widths.windows(2).map(|w| (w[0], w[1])).collect()
     }
 
+    /// Weights and biases of the synthesis.
+    pub fn parameters(&self) -> usize {
+        self.layer_shapes().iter().map(|(i, o)| i * o + o).sum()
+    }
+
+    /// Multiply–adds per decoded pixel: the synthesis layers plus 6 per level for the bilinear
+    /// upsampling (the temporal interpolation, per grid cell, adds well under 1 per pixel).
+    pub fn macs_per_pixel(&self) -> usize {
+        self.layer_shapes().iter().map(|(i, o)| i * o).sum::<usize>() + 6 * self.levels()
+    }
+
     /// Checks the limits of FORMAT.md.
     pub fn validate(&self) -> Result<()> {
         let bad = |what: String| Err(Error::Malformed(format!("video network: {what}")));
