@@ -24,7 +24,7 @@ pub const LAMBDAS: [f64; 8] = [0.0001, 0.0002, 0.0004, 0.0008, 0.0016, 0.0032, 0
 /// Quality used when none is asked for.
 pub const DEFAULT_QUALITY: f32 = 4.0;
 /// Fitting steps per group when none are asked for.
-pub const DEFAULT_STEPS: usize = 2000;
+pub const DEFAULT_STEPS: usize = 1000;
 /// Frames of a group used to choose the quantization exponents.
 const SEARCH_FRAMES: usize = 4;
 
