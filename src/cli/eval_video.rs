@@ -47,7 +47,8 @@ struct Curve {
 }
 
 /// Runs `nmc eval video`. Every codec codes the clip in 4:2:0 (a 4:4:4 source is averaged
-/// down first), so all curves see the same input.
+/// down first) at even width and height (an odd last row or column is cut), so all curves see
+/// the same input.
 pub fn run(args: VideoArgs) -> Result<()> {
     let video = Video::read(&args.data, args.fps)?;
     let video = match args.frames {
@@ -55,6 +56,8 @@ pub fn run(args: VideoArgs) -> Result<()> {
         _ => video,
     }
     .to_420();
+    // x264 and x265 need even sizes in 4:2:0: every codec gets the same even-sized frames.
+    let video = video.crop(video.width() & !1, video.height() & !1)?;
     println!("{}: {}x{}, {} frames, 4:2:0", args.data.display(), video.width(), video.height(), video.frames().len());
     println!("{:<44} {:>8} {:>9} {:>8} {:>8} {:>8} {:>9} {:>8}", "codec / setting", "bpp", "kbps", "PSNR-YUV", "PSNR-RGB", "MS-SSIM", "encode s", "dec fps");
     let show = |name: &str, r: &VideoResult| {

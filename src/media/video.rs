@@ -86,6 +86,21 @@ impl Video {
         Video::new(self.width, self.height, self.fps, self.chroma, self.frames[range].to_vec())
     }
 
+    /// The top-left `width`×`height` of every frame (at most the current size; for 4:2:0 the
+    /// chroma keeps `⌈width/2⌉`×`⌈height/2⌉`).
+    pub fn crop(&self, width: usize, height: usize) -> Result<Video> {
+        let (width, height) = (width.min(self.width), height.min(self.height));
+        let (cw, ch) = chroma_size(width, height, self.chroma);
+        let (sw, _) = self.chroma_size();
+        let cut = |plane: &[u8], stride: usize, w: usize, h: usize| -> Vec<u8> { (0..h).flat_map(|y| plane[y * stride..y * stride + w].to_vec()).collect() };
+        let frames = self
+            .frames
+            .iter()
+            .map(|f| Frame { planes: [cut(&f.planes[0], self.width, width, height), cut(&f.planes[1], sw, cw, ch), cut(&f.planes[2], sw, cw, ch)] })
+            .collect();
+        Video::new(width, height, self.fps, self.chroma, frames)
+    }
+
     /// The clip with chroma averaged over 2×2 blocks (4:2:0); a 4:2:0 clip is returned as is.
     pub fn to_420(&self) -> Video {
         if self.chroma == Chroma::Yuv420 {
@@ -333,6 +348,13 @@ mod tests {
             let back = ycbcr_to_rgb(y, cb, cr);
             assert!(rgb.iter().zip(back).all(|(a, b)| (i32::from(*a) - i32::from(b)).abs() <= 2), "{rgb:?} -> {back:?}");
         }
+    }
+
+    #[test]
+    fn cropping_keeps_the_top_left() {
+        let v = clip(5, 3, Chroma::Yuv420, 2).crop(4, 2).unwrap();
+        assert_eq!((v.width(), v.height(), v.chroma_size()), (4, 2, (2, 1)));
+        assert_eq!(v.frames()[1].planes[0], vec![1, 8, 15, 22, 36, 43, 50, 57]);
     }
 
     #[test]
