@@ -98,6 +98,7 @@ fn cli_codes_y4m_and_png_frames_identically_on_any_thread_count() {
     let out = nmc(&["encode", &p("in.y4m"), "-o", &p("a.nmc"), "--steps", "40"], "2");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("kbps"));
+    assert!(!Path::new(&p("a.nmc.part")).exists(), "the checkpoint is removed after a finished encode");
     for threads in ["1", "2"] {
         let out = nmc(&["decode", &p("a.nmc"), "-o", &p(&format!("out{threads}.y4m"))], threads);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -153,4 +154,33 @@ fn a_target_bitrate_is_met_on_the_real_size() {
     let target = (low + high) / 2.0;
     let bytes = nmc::encode_at_bitrate(&Media::Video(video.clone()), &options, target).unwrap();
     assert!(kbps(&bytes) <= target && kbps(&bytes) > low, "{} kbps for a target of {target}", kbps(&bytes));
+}
+
+/// A 40-frame clip (two groups): an encode interrupted after its first group resumes from the
+/// checkpoint file, reusing that group as saved; other settings are refused.
+#[test]
+fn interrupted_encodes_resume_from_their_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let part = dir.path().join("out.nmc.part");
+    let base = clip(16, 8, Chroma::Yuv420);
+    let frames: Vec<Frame> = (0..40).map(|i| base.frames()[i % 8].clone()).collect();
+    let video = Media::Video(Video::new(16, 8, (25, 1), Chroma::Yuv420, frames).unwrap());
+    let options = EncodeOptions { steps: Some(20), checkpoint: Some(part.clone()), ..Default::default() };
+    let full = nmc::encode(&video, &options).unwrap();
+
+    // Keep only the first group, marked (its bias exponent changed) to see that it is reused.
+    let saved = std::fs::read(&part).unwrap();
+    let len = u32::from_le_bytes(saved[40..44].try_into().unwrap()) as usize;
+    let mut first = saved[..44 + len].to_vec();
+    first[44 + 3] ^= 1;
+    std::fs::write(&part, &first).unwrap();
+    let resumed = nmc::encode(&video, &EncodeOptions { resume: true, ..options.clone() }).unwrap();
+    assert_ne!(resumed, full);
+    assert!(resumed.windows(len).any(|w| w == &first[44..]), "the saved group is reused");
+    assert_eq!(std::fs::read(&part).unwrap().len(), saved.len(), "the second group is saved too");
+    assert!(nmc::decode(&resumed).is_ok());
+
+    let other = EncodeOptions { quality: Some(2.0), resume: true, ..options };
+    let err = nmc::encode(&video, &other).unwrap_err().to_string();
+    assert!(err.contains("cannot resume") && err.contains("out.nmc.part"), "{err}");
 }

@@ -8,7 +8,14 @@ use crate::container::{MediaParams, MAGIC};
 use crate::media::{Audio, Image, Media, Video};
 use crate::{Error, Result};
 
-fn is_stdio(path: &Path) -> bool {
+/// Where a video encode into `output` keeps its finished groups: `OUT.part`.
+pub fn part_path(output: &Path) -> std::path::PathBuf {
+    let mut name = output.as_os_str().to_owned();
+    name.push(".part");
+    name.into()
+}
+
+pub(crate) fn is_stdio(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 

@@ -43,6 +43,9 @@ enum Command {
         /// Video: fitting steps per group of frames (more: better quality, slower encode).
         #[arg(long)]
         steps: Option<usize>,
+        /// Video: continue an interrupted encode from OUT.part (finished groups are kept there).
+        #[arg(long)]
+        resume: bool,
         /// Video: fit on `cpu` or `cuda` (builds with the `cuda` feature).
         #[arg(long, default_value = "cpu", value_parser = ["cpu", "cuda"])]
         device: String,
@@ -89,17 +92,22 @@ enum Command {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Encode { input, output, quality, bitrate, model, steps, device, fps, force } => {
+        Command::Encode { input, output, quality, bitrate, model, steps, resume, device, fps, force } => {
             io::check_output(&output, force)?;
             let model = model.map(|p| Model::load(&p).map(Arc::new)).transpose()?;
             let media = io::read_media(&input, fps)?;
-            let options = EncodeOptions { quality, model, steps, progress: true, gpu: device == "cuda" };
+            // Video groups are checkpointed beside a file output: OUT.part, removed on success.
+            let checkpoint = (!io::is_stdio(&output)).then(|| io::part_path(&output));
+            let options = EncodeOptions { quality, model, steps, progress: true, gpu: device == "cuda", checkpoint: checkpoint.clone(), resume };
             let bytes = match bitrate {
                 Some(kbps) => crate::encode_at_bitrate(&media, &options, kbps),
                 None => crate::encode(&media, &options),
             }
             .map_err(|e| e.in_file(&input))?;
             io::write_output(&output, &bytes, force)?;
+            if let Some(part) = checkpoint.filter(|p| p.exists()) {
+                std::fs::remove_file(&part).map_err(|e| crate::Error::io(&part, e))?;
+            }
             let bits = bytes.len() as f64 * 8.0;
             let rate = match &media {
                 Media::Image(image) => format!("{:.4} bpp", bits / (image.width() as f64 * image.height() as f64)),

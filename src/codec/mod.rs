@@ -41,6 +41,10 @@ pub struct EncodeOptions {
     pub progress: bool,
     /// Video: fit on the GPU (burn-cuda; builds with the `cuda` feature).
     pub gpu: bool,
+    /// Video: save each finished group of frames in this file, so an interrupted encode can resume.
+    pub checkpoint: Option<std::path::PathBuf>,
+    /// Video: reuse the groups the `checkpoint` file already holds (same input and settings only).
+    pub resume: bool,
 }
 
 /// Options for [`decode_with`].

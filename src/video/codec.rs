@@ -9,6 +9,7 @@ use burn::backend::Autodiff;
 use burn::tensor::backend::AutodiffBackend;
 use indicatif::ProgressBar;
 
+use super::checkpoint::{self, Checkpoint};
 use super::coding::{quantize_latents, quantize_synthesis, Quantized, MAX_EXPONENT};
 use super::fit::{fit, FitOptions};
 use super::network::{Decoded, Geometry, NetConfig, Synthesis, MAX_LATENTS};
@@ -118,7 +119,12 @@ impl MediaCodec for VideoCodec {
             return Err(Error::InvalidArgument("the video model codes video only".into()));
         };
         let fit = FitOptions { lambda: lambda(options.quality.unwrap_or(DEFAULT_QUALITY))?, steps: options.steps.unwrap_or(DEFAULT_STEPS), ..FitOptions::default() };
-        self.encode_video(video, &NetConfig::default(), &fit, options.gpu, options.progress)
+        let config = NetConfig::default();
+        let checkpoint = match &options.checkpoint {
+            Some(path) => Some(Checkpoint::open(path, checkpoint::key(video, &config, &fit), options.resume)?),
+            None => None,
+        };
+        self.encode_video(video, &config, &fit, options.gpu, options.progress, checkpoint)
     }
     fn decode(&self, header: &Header, chunks: &[Chunk]) -> Result<Media> {
         self.decode_video(header, chunks).map(Media::Video)
@@ -136,8 +142,17 @@ impl VideoCodec {
 
     /// Codes `video` with networks of shape `config` (its group size reduced where a group
     /// would exceed the latent limit), each group fitted with `fit` (seeded by group number).
-    /// With `gpu`, fitting runs on burn-cuda (builds with the `cuda` feature only).
-    pub fn encode_video(&self, video: &Video, config: &NetConfig, fit: &FitOptions, gpu: bool, progress: bool) -> Result<(MediaParams, Vec<Chunk>)> {
+    /// With `gpu`, fitting runs on burn-cuda (builds with the `cuda` feature only); with a
+    /// `checkpoint`, finished groups are saved there and those it already holds are reused.
+    pub fn encode_video(
+        &self,
+        video: &Video,
+        config: &NetConfig,
+        fit: &FitOptions,
+        gpu: bool,
+        progress: bool,
+        mut checkpoint: Option<Checkpoint>,
+    ) -> Result<(MediaParams, Vec<Chunk>)> {
         config.validate()?;
         let mut config = config.clone();
         config.gop = group_size(&config, video)?;
@@ -148,10 +163,19 @@ impl VideoCodec {
         bar.set_style(crate::train::progress_style());
         let mut records = Vec::new();
         for (i, start) in (0..total).step_by(config.gop).enumerate() {
-            let group = video.slice(start..(start + config.gop).min(total))?;
             bar.set_prefix(format!("group {}/{groups}", i + 1));
+            if let Some(record) = checkpoint.as_ref().and_then(|c| c.get(i)) {
+                records.extend_from_slice(record);
+                bar.inc(steps as u64);
+                continue;
+            }
+            let group = video.slice(start..(start + config.gop).min(total))?;
             let fit = FitOptions { seed: fit.seed + i as u64, ..fit.clone() };
-            records.extend(self.encode_group(&group, &config, &fit, gpu, &bar)?.write(&self.tables)?);
+            let record = self.encode_group(&group, &config, &fit, gpu, &bar)?.write(&self.tables)?;
+            records.extend_from_slice(&record);
+            if let Some(c) = checkpoint.as_mut() {
+                c.push(record)?;
+            }
         }
         bar.finish_and_clear();
         let params = VideoParams {

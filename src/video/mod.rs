@@ -2,6 +2,7 @@
 //! (multi-resolution latent grids + a small synthesis network, C3 / Cool-chic style); its
 //! rounded latents and quantized weights, range-coded, are the payload.
 
+pub mod checkpoint;
 mod codec;
 pub mod coding;
 pub mod fit;
@@ -26,7 +27,7 @@ pub fn model_file_bytes() -> Result<Vec<u8>> {
 pub fn encode_with(video: &crate::Video, config: &NetConfig, fit: &fit::FitOptions, progress: bool) -> Result<Vec<u8>> {
     let model = crate::Model::embedded(crate::container::MediaKind::Video)?;
     let codec = VideoCodec::new(&ModelFile::parse(DEFAULT_VIDEO_MODEL)?)?;
-    let (params, chunks) = codec.encode_video(video, config, fit, false, progress)?;
+    let (params, chunks) = codec.encode_video(video, config, fit, false, progress, None)?;
     let mut container = crate::container::Container::new(model.id(), params);
     for chunk in chunks {
         container.push(chunk.fourcc, chunk.required, chunk.payload);
