@@ -46,7 +46,6 @@ pub struct VideoCodec {
     id: ModelId,
 }
 
-
 /// Fits a group on a burn backend and brings the latents and the synthesis to the host.
 fn fit_on<B: AutodiffBackend>(group: &Video, config: &NetConfig, options: &FitOptions, bar: &ProgressBar, device: B::Device) -> Result<(Vec<Vec<f32>>, Synthesis)> {
     let (inr, _) = fit::<B>(group, config, options, bar, &device)?;
@@ -126,6 +125,7 @@ impl MediaCodec for VideoCodec {
         };
         self.encode_video(video, &config, &fit, options.gpu, options.progress, checkpoint)
     }
+
     fn decode(&self, header: &Header, chunks: &[Chunk]) -> Result<Media> {
         self.decode_video(header, chunks).map(Media::Video)
     }

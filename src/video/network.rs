@@ -32,8 +32,9 @@ pub const MAX_HIDDEN_LAYERS: usize = 4;
 pub const MAX_WIDTH: usize = 128;
 /// Largest number of frames in a group.
 pub const MAX_GOP: usize = 1024;
-/// Largest number of latent values of one group (limits the decoder's memory to about 1 GiB).
-pub const MAX_LATENTS: u64 = 1 << 28;
+/// Largest number of latent values of one group (bounds the decoder's memory per group to
+/// about 0.5 GiB: symbols, table indexes and values).
+pub const MAX_LATENTS: u64 = 1 << 26;
 
 /// The shape of the representation, stored in the `VNET` chunk.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
