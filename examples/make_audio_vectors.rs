@@ -47,7 +47,7 @@ fn main() -> nmc::Result<()> {
     let source = Audio::new(32_000, vec![left, right])?;
     let source = Audio::from_wav_bytes(&source.to_wav_bytes()?)?; // exactly what source.wav holds
 
-    let coded = nmc::encode(&Media::Audio(source.clone()), &EncodeOptions { quality: Some(8.0), model: Some(model.clone()) })?;
+    let coded = nmc::encode(&Media::Audio(source.clone()), &EncodeOptions { quality: Some(8.0), model: Some(model.clone()), ..Default::default() })?;
     let Media::Audio(decoded) = nmc::decode_with(&coded, &DecodeOptions { models: vec![model.clone()] })? else {
         return Err(nmc::Error::Malformed("decoded media is not audio".into()));
     };

@@ -50,7 +50,7 @@ fn main() -> nmc::Result<()> {
         .collect();
     let source = Image::new(w, h, 3, pixels)?;
 
-    let coded = nmc::encode(&Media::Image(source.clone()), &EncodeOptions { quality: None, model: Some(model.clone()) })?;
+    let coded = nmc::encode(&Media::Image(source.clone()), &EncodeOptions { quality: None, model: Some(model.clone()), ..Default::default() })?;
     let Media::Image(decoded) = nmc::decode_with(&coded, &DecodeOptions { models: vec![model.clone()] })? else { panic!("not an image") };
     let symbols = nmc::image::latent_symbols(&coded, &model_bytes)?;
 

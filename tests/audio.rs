@@ -11,7 +11,7 @@ fn model() -> Arc<Model> {
 }
 
 fn roundtrip(audio: &Audio, model: &Arc<Model>, quality: Option<f32>) -> (Vec<u8>, Audio) {
-    let bytes = encode(&Media::Audio(audio.clone()), &EncodeOptions { quality, model: Some(model.clone()) }).unwrap();
+    let bytes = encode(&Media::Audio(audio.clone()), &EncodeOptions { quality, model: Some(model.clone()), ..Default::default() }).unwrap();
     let Media::Audio(out) = decode_with(&bytes, &DecodeOptions { models: vec![model.clone()] }).unwrap() else {
         panic!("not audio")
     };
@@ -94,7 +94,7 @@ fn higher_quality_never_gives_fewer_bytes() {
 fn target_bitrate_is_not_exceeded() {
     let model = shipped();
     let audio = nmc::Audio::read(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/speech.wav")).unwrap();
-    let options = EncodeOptions { quality: None, model: Some(model.clone()) };
+    let options = EncodeOptions { quality: None, model: Some(model.clone()), ..Default::default() };
     let kbps_at = |q| roundtrip(&audio, &model, Some(q)).0.len() as f64 * 8.0 / audio.duration() / 1000.0;
     let (low, high) = (kbps_at(1.0), kbps_at(8.0));
     let target = (low + high) / 2.0;

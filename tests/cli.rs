@@ -193,9 +193,9 @@ fn audio_round_trip_info_and_errors() {
     std::fs::write(f.path("bad.wav"), b"RIFF\x24\0\0\0WAVEfmt \x10\0\0\0\x01\0").unwrap();
     let bad = nmc(&["encode", &f.s("bad.wav"), "-o", &f.s("bad.nmc"), "--model", &model]);
     assert!(!bad.status.success() && stderr(&bad).contains("bad.wav") && stderr(&bad).contains("WAV"), "{}", stderr(&bad));
-    // A target bitrate applies to audio only.
+    // A target bitrate applies to audio and video only.
     let img = nmc(&["encode", &f.s("in.png"), "-o", &f.s("i.nmc"), "--model", &f.s("tiny.nmcm"), "--bitrate", "6"]);
-    assert!(!img.status.success() && stderr(&img).contains("audio only"), "{}", stderr(&img));
+    assert!(!img.status.success() && stderr(&img).contains("audio and video only"), "{}", stderr(&img));
 }
 
 /// The shipped models write the same bytes with 1 and 2 worker threads (image and audio).

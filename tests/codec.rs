@@ -47,14 +47,14 @@ fn gray_and_opaque_rgba_keep_their_channel_count() {
 fn transparent_images_are_refused() {
     let model = tiny();
     let image = Image::new(2, 1, 4, vec![0, 0, 0, 255, 9, 9, 9, 128]).unwrap();
-    let err = encode(&Media::Image(image), &EncodeOptions { quality: None, model: Some(model) }).unwrap_err();
+    let err = encode(&Media::Image(image), &EncodeOptions { quality: None, model: Some(model), ..Default::default() }).unwrap_err();
     assert!(matches!(err, Error::UnsupportedMedia(_)), "{err}");
 }
 
 #[test]
 fn unknown_model_is_a_typed_error() {
     let model = tiny();
-    let options = EncodeOptions { quality: None, model: Some(model) };
+    let options = EncodeOptions { quality: None, model: Some(model), ..Default::default() };
     let bytes = encode(&Media::Image(common::test_image(16, 16)), &options).unwrap();
     let other = Arc::new(Model::from_bytes(&common::tiny_model_bytes(8)).unwrap());
     let err = decode_with(&bytes, &DecodeOptions { models: vec![other] }).unwrap_err();
@@ -64,7 +64,7 @@ fn unknown_model_is_a_typed_error() {
 #[test]
 fn inspect_reports_size_and_rate() {
     let model = tiny();
-    let options = EncodeOptions { quality: None, model: Some(model.clone()) };
+    let options = EncodeOptions { quality: None, model: Some(model.clone()), ..Default::default() };
     let bytes = encode(&Media::Image(common::test_image(32, 16)), &options).unwrap();
     let info = inspect(&bytes).unwrap();
     assert_eq!(info.file_bytes, bytes.len());
@@ -76,7 +76,7 @@ fn inspect_reports_size_and_rate() {
 
 #[test]
 fn fixed_rate_model_refuses_a_quality() {
-    let options = EncodeOptions { quality: Some(3.0), model: Some(tiny()) };
+    let options = EncodeOptions { quality: Some(3.0), model: Some(tiny()), ..Default::default() };
     let err = encode(&Media::Image(common::test_image(16, 16)), &options).unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
 }

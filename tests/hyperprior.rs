@@ -57,7 +57,7 @@ fn one_model_codes_every_quality_and_more_quality_costs_more_bytes() {
     let image = common::sample();
     let mut sizes = Vec::new();
     for quality in [1.0, 2.5, 4.0, 5.25, 8.0] {
-        let options = EncodeOptions { quality: Some(quality), model: Some(model.clone()) };
+        let options = EncodeOptions { quality: Some(quality), model: Some(model.clone()), ..Default::default() };
         let bytes = encode(&Media::Image(image.clone()), &options).unwrap();
         let Media::Image(out) = decode_with(&bytes, &DecodeOptions { models: vec![model.clone()] }).unwrap() else { panic!("not an image") };
         assert_eq!((out.width(), out.height()), (image.width(), image.height()));
@@ -65,7 +65,7 @@ fn one_model_codes_every_quality_and_more_quality_costs_more_bytes() {
     }
     assert!(sizes.windows(2).all(|w| w[0] <= w[1]) && sizes[0] < sizes[4], "sizes by quality: {sizes:?}");
     for bad in [0.5, 8.5, f32::NAN] {
-        let options = EncodeOptions { quality: Some(bad), model: Some(model.clone()) };
+        let options = EncodeOptions { quality: Some(bad), model: Some(model.clone()), ..Default::default() };
         assert!(matches!(encode(&Media::Image(image.clone()), &options), Err(nmc::Error::InvalidArgument(_))));
     }
 }

@@ -40,7 +40,7 @@ fn train_checkpoint_and_resume() {
     // The checkpoint is a complete model that codes images.
     let model = std::sync::Arc::new(nmc::Model::from_bytes(&std::fs::read(&out).unwrap()).unwrap());
     let image = nmc::Image::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/factory.png")).unwrap();
-    let options = nmc::EncodeOptions { quality: None, model: Some(model) };
+    let options = nmc::EncodeOptions { quality: None, model: Some(model), ..Default::default() };
     assert!(!nmc::encode(&nmc::Media::Image(image), &options).unwrap().is_empty());
 }
 
@@ -100,7 +100,7 @@ fn audio_train_checkpoint_and_resume() {
     assert!(file.meta.training.runs[0].data.contains("1 clips"), "{:?}", file.meta.training.runs[0].data);
     let model = std::sync::Arc::new(nmc::Model::from_bytes(&std::fs::read(&out).unwrap()).unwrap());
     let audio = common::test_audio(24_000, 1, 0.2);
-    let options = nmc::EncodeOptions { quality: Some(8.0), model: Some(model) };
+    let options = nmc::EncodeOptions { quality: Some(8.0), model: Some(model), ..Default::default() };
     assert!(nmc::encode(&nmc::Media::Audio(audio), &options).is_ok());
     // Segments must be multiples of 1280 samples.
     c.crop = 1000;

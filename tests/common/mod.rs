@@ -45,7 +45,7 @@ pub fn sample() -> Image {
 /// Encodes and decodes `image` with `model`: the file bytes and the decoded image.
 pub fn roundtrip(image: &Image, model: &std::sync::Arc<nmc::Model>) -> (Vec<u8>, Image) {
     use nmc::{DecodeOptions, EncodeOptions, Media};
-    let options = EncodeOptions { quality: None, model: Some(model.clone()) };
+    let options = EncodeOptions { quality: None, model: Some(model.clone()), ..Default::default() };
     let bytes = nmc::encode(&Media::Image(image.clone()), &options).expect("encode");
     let Media::Image(out) = nmc::decode_with(&bytes, &DecodeOptions { models: vec![model.clone()] }).expect("decode") else { panic!("not an image") };
     (bytes, out)
