@@ -16,7 +16,7 @@
 use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::backend::Backend;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{Int, Tensor, TensorData};
 use rayon::prelude::*;
 
 use super::upsample::{dense, level_frames, level_len, spatial_taps, temporal_tap, Tap};
@@ -235,8 +235,8 @@ impl<B: Backend> VideoInr<B> {
         Self { latents, log_scales: Param::from_tensor(Tensor::zeros([config.levels()], device)), layers }
     }
 
-    /// Frames `frames` of the group as `[k, H', W', 3]` (`Y'CbCr / 255 − ½`), and the estimated
-    /// bits of all latents.
+    /// Frames `frames` (sorted) of the group as `[k, H', W', 3]` (`Y'CbCr / 255 − ½`), and the
+    /// estimated bits of all latents (from the grid frames these frames use, scaled to each grid).
     pub fn forward(&self, plan: &Plan<B>, frames: &[usize], quantizer: Quantizer) -> (Tensor<B, 4>, Tensor<B, 1>) {
         let device = self.log_scales.device();
         let (h, w) = plan.geometry.padded();
@@ -245,18 +245,26 @@ impl<B: Backend> VideoInr<B> {
         let mut bits = Tensor::<B, 1>::zeros([1], &device);
         for (l, latent) in self.latents.iter().enumerate() {
             let [lt, lh, lw] = plan.shapes[l];
-            let value = latent.val().mul_scalar(LATENT_GAIN);
+            // Only the grid frames these frames interpolate from take part; their rate, scaled
+            // to the whole grid, estimates the level's rate.
+            let taps: Vec<Tap> = frames.iter().map(|&t| temporal_tap(t, lt, 1 << plan.config.temporal[l])).collect();
+            let mut touched: Vec<usize> = taps.iter().flat_map(|&(a, _, b, _)| [a, b]).collect();
+            touched.sort_unstable();
+            touched.dedup();
+            let n = touched.len();
+            let local = |i: usize| touched.partition_point(|&v| v < i);
+            let taps: Vec<Tap> = taps.iter().map(|&(a, wa, b, wb)| (local(a), wa, local(b), wb)).collect();
+            let index = Tensor::<B, 1, Int>::from_data(TensorData::new(touched.iter().map(|&i| i as i64).collect::<Vec<_>>(), [n]), &device);
+            let value = latent.val().select(0, index).mul_scalar(LATENT_GAIN);
             let q = match quantizer {
                 Quantizer::Noise => add_uniform_noise(value),
                 Quantizer::Ste => round_ste(value),
             };
             let log_scale = self.log_scales.val().slice([l..l + 1]).reshape([1, 1, 1]);
             let p = crate::latent::gaussian::likelihood(q.clone(), Tensor::zeros([1, 1, 1], &device), log_scale);
-            bits = bits + p.log().sum().div_scalar(-std::f64::consts::LN_2);
-            let stride = 1 << plan.config.temporal[l];
-            let taps: Vec<Tap> = frames.iter().map(|&t| temporal_tap(t, lt, stride)).collect();
-            let at = Tensor::<B, 2>::from_data(TensorData::new(dense(&taps, lt), [k, lt]), &device);
-            let mut x = at.matmul(q.reshape([lt, lh * lw]));
+            bits = bits + p.log().sum().div_scalar(-std::f64::consts::LN_2 * n as f64 / lt as f64);
+            let at = Tensor::<B, 2>::from_data(TensorData::new(dense(&taps, n), [k, n]), &device);
+            let mut x = at.matmul(q.reshape([n, lh * lw]));
             if let Some((ax, ay)) = &plan.spatial[l] {
                 // [k·lh, lw] → [k·lh, W] → [k, W, lh] → [k·W, H] → [k, H, W]
                 let xw = x.reshape([k * lh, lw]).matmul(ax.clone()).reshape([k, lh, w]).swap_dims(1, 2).reshape([k * w, lh]);
