@@ -27,7 +27,7 @@ fn eval_video_measures_nmc_and_the_classic_codecs() {
     assert!(std::fs::read_to_string(&plot).unwrap().contains("<svg"));
     let ffmpeg = Command::new("ffmpeg").arg("-version").output().is_ok();
     if ffmpeg {
-        assert_eq!(curves.as_array().unwrap().len(), 3, "x264 and x265 expected: {stderr}");
+        assert_eq!(curves.as_array().unwrap().len(), 5, "x264 and x265, medium and veryslow, expected: {stderr}");
         assert_eq!(curves[1]["points"].as_array().unwrap().len(), nmc::eval::CRFS.len());
         assert!(curves[1]["points"][5]["metrics"]["psnr_yuv"].as_f64().unwrap() > 35.0, "x264 at CRF 18");
         assert!(stdout.contains("BD-rate of nmc against"));

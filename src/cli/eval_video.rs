@@ -29,7 +29,7 @@ pub struct VideoArgs {
     /// Fitting steps per group of frames (default: the codec's).
     #[arg(long)]
     steps: Option<usize>,
-    /// Also run x264 and x265 (ffmpeg, preset medium, CRF sweep) on the same frames.
+    /// Also run x264 and x265 (ffmpeg, presets medium and veryslow, CRF sweep) on the same frames.
     #[arg(long)]
     classic: bool,
     /// Write every point (JSON).
@@ -83,7 +83,7 @@ pub fn run(args: VideoArgs) -> Result<()> {
             let mut points = Vec::new();
             for crf in CRFS {
                 let r = codec.run(&video, crf, work.path())?;
-                show(codec.name.split(' ').next().unwrap_or(codec.name), &r);
+                show(&format!("{} {}", codec.name.split(' ').next().unwrap_or(codec.name), codec.preset), &r);
                 points.push(r);
             }
             curves.push(Curve { name: codec.name.into(), points });

@@ -100,10 +100,13 @@ pub struct X26x {
 /// CRF values of the sweep, lowest rate first.
 pub const CRFS: [u32; 6] = [43, 38, 33, 28, 23, 18];
 
-/// The classic video codecs of `nmc eval video --classic`: x264 and x265, preset medium.
-pub const X26X: [X26x; 2] = [
+/// The classic video codecs of `nmc eval video --classic`: x264 and x265, presets medium and
+/// veryslow.
+pub const X26X: [X26x; 4] = [
     X26x { name: "x264 (ffmpeg libx264, preset medium)", encoder: "libx264", format: "h264", preset: "medium" },
     X26x { name: "x265 (ffmpeg libx265, preset medium)", encoder: "libx265", format: "hevc", preset: "medium" },
+    X26x { name: "x264 (ffmpeg libx264, preset veryslow)", encoder: "libx264", format: "h264", preset: "veryslow" },
+    X26x { name: "x265 (ffmpeg libx265, preset veryslow)", encoder: "libx265", format: "hevc", preset: "veryslow" },
 ];
 
 impl X26x {
