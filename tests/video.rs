@@ -105,6 +105,18 @@ fn cli_codes_y4m_and_png_frames_identically_on_any_thread_count() {
     }
     assert_eq!(std::fs::read(p("out1.y4m")).unwrap(), std::fs::read(p("out2.y4m")).unwrap());
 
+    // A y4m stream on stdin.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nmc"))
+        .args(["encode", "-", "-o", &p("stdin.nmc"), "--steps", "5"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &std::fs::read(p("in.y4m")).unwrap()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(decode(&std::fs::read(p("stdin.nmc")).unwrap()).frames().len(), 8);
+
     let info = nmc(&["info", &p("a.nmc")], "2");
     let text = String::from_utf8_lossy(&info.stdout);
     assert!(text.contains("video 40x24, 8 frames at 29.970 fps"), "{text}");
