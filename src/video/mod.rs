@@ -34,3 +34,13 @@ pub fn encode_with(video: &crate::Video, config: &NetConfig, fit: &fit::FitOptio
     }
     container.to_bytes()
 }
+
+#[cfg(test)]
+mod tests {
+    /// The embedded video model is exactly what [`super::model_file_bytes`] builds (rerun
+    /// `cargo run --release --example make_video_model` when the tables change).
+    #[test]
+    fn the_embedded_video_model_is_up_to_date() {
+        assert!(super::model_file_bytes().unwrap() == crate::codec::DEFAULT_VIDEO_MODEL, "models/video-inr.nmcm is stale");
+    }
+}

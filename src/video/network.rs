@@ -2,7 +2,7 @@
 //! the frame and mixed per pixel by a small synthesis network (C3 / Cool-chic style, without
 //! an autoregressive entropy model).
 //!
-//! Level `l` of `L` is a grid of `⌈T/2^τ_l⌉`-ish frames (stride `2^τ_l`, see
+//! Level `l` of `L` is a grid of `⌈(T − 1)/2^τ_l⌉ + 1` frames (temporal stride `2^τ_l`, see
 //! [`level_frames`]) × `⌈H'/2^l⌉` × `⌈W'/2^l⌉` values (`H'`, `W'`: the frame size rounded up to
 //! the chroma subsampling). Each pixel of frame `t` gathers one value per level (linear in
 //! time, bilinear in space, see [`super::upsample`]); the synthesis is a stack of fully
@@ -220,11 +220,6 @@ impl<B: Backend> Plan<B> {
             .collect();
         Self { config: config.clone(), geometry, shapes, spatial }
     }
-
-    /// The geometry planned for.
-    pub fn geometry(&self) -> Geometry {
-        self.geometry
-    }
 }
 
 impl<B: Backend> VideoInr<B> {
@@ -286,11 +281,6 @@ impl<B: Backend> VideoInr<B> {
     /// Latent grids (host copies), finest level first.
     pub fn latents(&self) -> Result<Vec<Vec<f32>>> {
         self.latents.iter().map(|p| crate::nn::to_vec(p.val().mul_scalar(LATENT_GAIN))).collect()
-    }
-
-    /// Each level's entropy-model log-scale.
-    pub fn log_scales(&self) -> Result<Vec<f32>> {
-        crate::nn::to_vec(self.log_scales.val())
     }
 
     /// The synthesis as host layers.
