@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine (see scripts/stage-gpu.sh): the training-step benchmark of burn-cuda
 # and of the PyTorch twin side by side, then training resumed from gpu/model.nmcm on the GPU.
-# then the audio model resumed from gpu/audio.nmcm.
-# Results come back in $OUT: bench.txt, train.log, model.nmcm, audio.log, audio.nmcm (+ optimizer states).
-#   TRAIN_SECONDS (default 330): wall time for image training; AUDIO_SECONDS (default 120): audio.
+# then the audio model resumed from gpu/audio.nmcm, then the video fit time of the sample clip.
+# Results come back in $OUT: bench.txt, train.log, model.nmcm, audio.log, audio.nmcm (+ optimizer
+# states), video.log.
+#   TRAIN_SECONDS (default 330): wall time for image training; AUDIO_SECONDS (default 120): audio;
+#   VIDEO_SECONDS (default 60): the video fit (1000 steps of samples/bunny.y4m with --device cuda).
 set -uo pipefail
 export PYTHONUNBUFFERED=1
 for b in nmc train_step; do
@@ -37,4 +39,6 @@ fi
 timeout "${AUDIO_SECONDS:-120}" ./gpu/nmc train audio --device cuda --data gpu/audio --out "$OUT/audio.nmcm" \
   "${audio_start[@]}" --steps 10000000 --batch 16 --lr 5e-4 \
   --checkpoint-every 200 --hardware "NVIDIA H200 (burn-cuda)" 2>&1 | tee "$OUT/audio.log"
+{ time timeout "${VIDEO_SECONDS:-60}" ./gpu/nmc encode samples/bunny.y4m -o "$OUT/bunny.nmc" --device cuda --steps 1000 \
+    && ./gpu/nmc info "$OUT/bunny.nmc"; } > "$OUT/video.log" 2>&1
 ls -la "$OUT"
