@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::container::MediaKind;
 use crate::eval::plot::{rd_plot, Axes};
-use crate::eval::rd::{bd_rate, RdCurve, RdPoint};
+use crate::eval::rd::{bd_rate, print_bd_table, RdCurve, RdPoint};
 use crate::eval::{audio_files, eval_audio, opus, AudioMetrics, AudioResult};
 use crate::media::Audio;
 use crate::{EncodeOptions, Error, Model, Result};
@@ -109,12 +109,11 @@ pub fn run(args: AudioArgs) -> Result<()> {
         RdCurve::new(c.name.clone(), c.points.iter().map(|p| RdPoint { bpp: p.kbps, psnr: quality(&p.metrics), ms_ssim: None }).collect())
     };
     if curves.len() > 1 {
-        println!();
-        println!("{:<48} {:>16} {:>16}", "BD-rate of nmc against", "on mel distance", "on SI-SDR");
-        for other in &curves[1..] {
-            let bd = |q: fn(&AudioMetrics) -> f64| bd_rate(&rd(other, q), &rd(&curves[0], q)).map_or("no overlap".into(), |v| format!("{v:+.1}%"));
-            println!("{:<48} {:>16} {:>16}", format!("{} [this run]", other.name), bd(|m| -m.mel), bd(|m| m.si_sdr));
-        }
+        let rows = curves[1..].iter().map(|other| {
+            let bd = |q: fn(&AudioMetrics) -> f64| bd_rate(&rd(other, q), &rd(&curves[0], q));
+            (other.name.clone(), [bd(|m| -m.mel), bd(|m| m.si_sdr)])
+        });
+        print_bd_table(["on mel distance", "on SI-SDR"], rows);
     }
     if let Some(path) = &args.plot {
         let drawn: Vec<RdCurve> = curves.iter().map(|c| rd(c, |m| m.mel)).collect();

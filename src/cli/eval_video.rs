@@ -6,7 +6,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::eval::plot::{rd_plot, Axes};
-use crate::eval::rd::{bd_rate, RdCurve, RdPoint};
+use crate::eval::rd::{bd_rate, print_bd_table, RdCurve, RdPoint};
 use crate::eval::{eval_video, VideoMetrics, VideoResult, CRFS, X26X};
 use crate::media::Video;
 use crate::{Error, Result};
@@ -93,12 +93,11 @@ pub fn run(args: VideoArgs) -> Result<()> {
         RdCurve::new(c.name.clone(), c.points.iter().map(|p| RdPoint { bpp: p.bpp, psnr: quality(&p.metrics), ms_ssim: None }).collect())
     };
     if curves.len() > 1 {
-        println!();
-        println!("{:<48} {:>16} {:>16}", "BD-rate of nmc against", "on PSNR-YUV", "on PSNR-RGB");
-        for other in &curves[1..] {
-            let bd = |q: fn(&VideoMetrics) -> f64| bd_rate(&rd(other, q), &rd(&curves[0], q)).map_or("no overlap".into(), |v| format!("{v:+.1}%"));
-            println!("{:<48} {:>16} {:>16}", format!("{} [this run]", other.name), bd(|m| m.psnr_yuv), bd(|m| m.psnr_rgb));
-        }
+        let rows = curves[1..].iter().map(|other| {
+            let bd = |q: fn(&VideoMetrics) -> f64| bd_rate(&rd(other, q), &rd(&curves[0], q));
+            (other.name.clone(), [bd(|m| m.psnr_yuv), bd(|m| m.psnr_rgb)])
+        });
+        print_bd_table(["on PSNR-YUV", "on PSNR-RGB"], rows);
     }
     if let Some(path) = &args.plot {
         let drawn: Vec<RdCurve> = curves.iter().map(|c| rd(c, |m| m.psnr_yuv)).collect();

@@ -104,6 +104,17 @@ fn interpolate(points: impl Iterator<Item = (f64, f64)>, x: f64) -> Option<f64> 
     })
 }
 
+/// Prints a table of BD-rates of nmc against other codecs of this run on two quality measures:
+/// one row per codec name with its two BD-rates (`None`: the curves do not overlap).
+pub fn print_bd_table(measures: [&str; 2], rows: impl IntoIterator<Item = (String, [Option<f64>; 2])>) {
+    let show = |v: Option<f64>| v.map_or("no overlap".into(), |v| format!("{v:+.1}%"));
+    println!();
+    println!("{:<48} {:>16} {:>16}", "BD-rate of nmc against", measures[0], measures[1]);
+    for (name, [a, b]) in rows {
+        println!("{:<48} {:>16} {:>16}", format!("{name} [this run]"), show(a), show(b));
+    }
+}
+
 /// Bjøntegaard delta rate of `test` against `anchor` in percent (negative: `test` needs fewer
 /// bits for the same PSNR): cubic fits of log-rate over PSNR (VCEG-M33), integrated over the
 /// PSNR range both curves cover. `None` if either curve has fewer than 4 points or they do not
