@@ -10,7 +10,7 @@ use burn::tensor::backend::AutodiffBackend;
 use indicatif::ProgressBar;
 
 use super::checkpoint::{self, Checkpoint};
-use super::coding::{quantize_latents, quantize_synthesis, Quantized, MAX_EXPONENT};
+use super::coding::{coded_bits, dequantize_synthesis, quantize_latents, quantize_synthesis, Quantized, MAX_EXPONENT};
 use super::fit::{fit, FitOptions};
 use super::network::{Decoded, Geometry, NetConfig, Synthesis, MAX_LATENTS};
 use crate::codec::{Cpu, EncodeOptions, MediaCodec, ModelFile};
@@ -218,24 +218,28 @@ impl VideoCodec {
 
     /// Fits and quantizes one group.
     fn encode_group(&self, group: &Video, config: &NetConfig, options: &FitOptions, gpu: bool, bar: &ProgressBar) -> Result<Quantized> {
-        let (latents, synthesis) = if gpu { fit_on_gpu(group, config, options, bar)? } else { fit_on::<Autodiff<Cpu>>(group, config, options, bar, Default::default())? };
+        let (fitted, synthesis) = if gpu { fit_on_gpu(group, config, options, bar)? } else { fit_on::<Autodiff<Cpu>>(group, config, options, bar, Default::default())? };
         let geometry = geometry_of(group);
-        let latents = quantize_latents(&latents);
+        let mut q = Quantized { frames: geometry.frames, e_w: 0, e_b: 0, latents: quantize_latents(&fitted), layers: Vec::new() };
         let pixels = (geometry.frames * geometry.width * geometry.height) as f64;
         let frames: Vec<usize> = (0..SEARCH_FRAMES.min(geometry.frames)).map(|i| i * geometry.frames / SEARCH_FRAMES.min(geometry.frames)).collect();
-        let cost = |e_w: u8, e_b: u8| -> (f64, Quantized) {
-            let q = Quantized { frames: geometry.frames, e_w, e_b, latents: latents.clone(), layers: quantize_synthesis(&synthesis, e_w, e_b) };
-            let decoded = q.decoded(config, geometry);
+        // The latents are fixed during the search: their cost and decoder view are computed once.
+        let latent_bits = coded_bits(q.latents.iter().map(Vec::as_slice), &self.tables);
+        let mut decoded = q.decoded(config, geometry);
+        let mut cost = |e_w: u8, e_b: u8| -> f64 {
+            let layers = quantize_synthesis(&synthesis, e_w, e_b);
+            decoded.synthesis = dequantize_synthesis(config, &layers, e_w, e_b);
+            let bits = latent_bits + coded_bits(layers.iter().flat_map(|(w, b)| [w.as_slice(), b.as_slice()]), &self.tables);
             let mse = frames.iter().map(|&t| weighted_mse(&render_frame(&decoded, t), &group.frames()[t])).sum::<f64>() / frames.len() as f64;
-            (q.bits(&self.tables) / pixels + options.lambda * mse, q)
+            bits / pixels + options.lambda * mse
         };
         // Coordinate search: the weight step with fine biases, then the bias step.
-        let best = |candidates: &mut dyn Iterator<Item = (u8, u8)>| {
-            candidates.map(|(w, b)| cost(w, b)).min_by(|a, b| a.0.total_cmp(&b.0)).expect("candidates")
+        let mut best = |candidates: &mut dyn Iterator<Item = (u8, u8)>| {
+            candidates.map(|(w, b)| (cost(w, b), (w, b))).min_by(|a, b| a.0.total_cmp(&b.0)).expect("candidates").1
         };
-        let (_, q) = best(&mut (2..=16).map(|e| (e, 16)));
-        let e_w = q.e_w;
-        let (_, q) = best(&mut (2..=MAX_EXPONENT.min(20)).map(|e| (e_w, e)));
+        let (e_w, _) = best(&mut (2..=16).map(|e| (e, 16)));
+        let (_, e_b) = best(&mut (2..=MAX_EXPONENT.min(20)).map(|e| (e_w, e)));
+        (q.e_w, q.e_b, q.layers) = (e_w, e_b, quantize_synthesis(&synthesis, e_w, e_b));
         Ok(q)
     }
 }

@@ -87,11 +87,6 @@ impl Quantized {
         Ok(out)
     }
 
-    /// Estimated size in bits of the coded symbols (the best table per tensor).
-    pub fn bits(&self, tables: &TableSet) -> f64 {
-        self.tensors().iter().map(|t| best_table(t, tables).1).sum()
-    }
-
     /// Reads one record: `geometry` gives the frame size (its frame count is the record's).
     pub(crate) fn read(r: &mut Reader<'_>, config: &NetConfig, geometry: Geometry, tables: &TableSet) -> Result<(Quantized, Geometry)> {
         let frames = usize::from(r.u16("video group frame count")?);
@@ -130,6 +125,11 @@ impl Quantized {
     }
 }
 
+/// Estimated size in bits of `tensors`, each coded with its best table.
+pub fn coded_bits<'a>(tensors: impl IntoIterator<Item = &'a [i32]>, tables: &TableSet) -> f64 {
+    tensors.into_iter().map(|t| best_table(t, tables).1).sum()
+}
+
 /// The table that codes `values` in the fewest bits, and that size.
 pub fn best_table(values: &[i32], tables: &TableSet) -> (u8, f64) {
     let mut histogram: HashMap<i32, u64> = HashMap::new();
@@ -164,7 +164,7 @@ mod tests {
         let mut r = Reader::new(&bytes);
         let (back, g) = Quantized::read(&mut r, &config, Geometry { frames: 4, ..geometry }, &tables).unwrap();
         assert_eq!((back, g, r.remaining()), (q.clone(), geometry, 0));
-        assert!(q.bits(&tables) <= (bytes.len() * 8) as f64);
+        assert!(coded_bits(q.tensors(), &tables) <= (bytes.len() * 8) as f64);
         let synthesis = q.decoded(&config, geometry).synthesis;
         assert_eq!(synthesis.layers[0].weight[1], (37.0 - 100.0) / 128.0);
         assert_eq!(synthesis.layers[0].bias[0], 1000.0 / 4096.0);
