@@ -48,7 +48,7 @@ pub struct VideoCodec {
 
 /// Fits a group on a burn backend and brings the latents and the synthesis to the host.
 fn fit_on<B: AutodiffBackend>(group: &Video, config: &NetConfig, options: &FitOptions, bar: &ProgressBar, device: B::Device) -> Result<(Vec<Vec<f32>>, Synthesis)> {
-    let (inr, _) = fit::<B>(group, config, options, bar, &device)?;
+    let inr = fit::<B>(group, config, options, bar, &device)?;
     Ok((inr.latents()?, inr.synthesis()?))
 }
 
@@ -62,11 +62,6 @@ fn fit_on_gpu(group: &Video, config: &NetConfig, options: &FitOptions, bar: &Pro
 #[cfg(not(feature = "cuda"))]
 fn fit_on_gpu(_: &Video, _: &NetConfig, _: &FitOptions, _: &ProgressBar) -> Result<(Vec<Vec<f32>>, Synthesis)> {
     Err(Error::InvalidArgument("this build has no GPU support (build with --features cuda)".into()))
-}
-
-/// The geometry of a group.
-fn geometry_of(video: &Video) -> Geometry {
-    Geometry { frames: video.frames().len(), width: video.width(), height: video.height(), chroma: video.chroma() }
 }
 
 fn to_u8(v: f32) -> u8 {
@@ -104,7 +99,7 @@ pub fn weighted_mse(a: &Frame, b: &Frame) -> f64 {
 
 /// Frames per group: the configured size, reduced so that a group stays within [`MAX_LATENTS`].
 fn group_size(config: &NetConfig, video: &Video) -> Result<usize> {
-    let one = Geometry { frames: 1, ..geometry_of(video) }.latent_count(config)? as u64;
+    let one = Geometry { frames: 1, ..Geometry::of(video) }.latent_count(config)? as u64;
     Ok(config.gop.min((MAX_LATENTS / one.max(1)) as usize).max(1))
 }
 
@@ -219,7 +214,7 @@ impl VideoCodec {
     /// Fits and quantizes one group.
     fn encode_group(&self, group: &Video, config: &NetConfig, options: &FitOptions, gpu: bool, bar: &ProgressBar) -> Result<Quantized> {
         let (fitted, synthesis) = if gpu { fit_on_gpu(group, config, options, bar)? } else { fit_on::<Autodiff<Cpu>>(group, config, options, bar, Default::default())? };
-        let geometry = geometry_of(group);
+        let geometry = Geometry::of(group);
         let mut q = Quantized { frames: geometry.frames, e_w: 0, e_b: 0, latents: quantize_latents(&fitted), layers: Vec::new() };
         let pixels = (geometry.frames * geometry.width * geometry.height) as f64;
         let frames: Vec<usize> = (0..SEARCH_FRAMES.min(geometry.frames)).map(|i| i * geometry.frames / SEARCH_FRAMES.min(geometry.frames)).collect();

@@ -37,15 +37,6 @@ impl Default for FitOptions {
     }
 }
 
-/// What the last steps of a fit measured (estimates, not the coded result).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct FitStats {
-    /// Estimated bits per pixel of the latents.
-    pub bpp: f64,
-    /// PSNR (Y'CbCr 6:1:1) of the fitted, noisy or rounded frames.
-    pub psnr: f64,
-}
-
 /// The frames of a group as tensors `[T, h, w]` of `value / 255 − ½`, padded by edge repetition
 /// to the synthesized size.
 pub struct Target<B: burn::tensor::backend::Backend> {
@@ -92,10 +83,11 @@ pub fn distortion<B: burn::tensor::backend::Backend>(out: Tensor<B, 4>, target: 
     total
 }
 
-/// Fits a representation of `video` (one group) and returns it without its autodiff graph.
-pub fn fit<B: AutodiffBackend>(video: &Video, config: &NetConfig, options: &FitOptions, bar: &ProgressBar, device: &B::Device) -> Result<(VideoInr<B::InnerBackend>, FitStats)> {
+/// Fits a representation of `video` (one group) and returns it without its autodiff graph; every
+/// 10 steps `bar` advances and shows the estimated PSNR and bpp of those steps.
+pub fn fit<B: AutodiffBackend>(video: &Video, config: &NetConfig, options: &FitOptions, bar: &ProgressBar, device: &B::Device) -> Result<VideoInr<B::InnerBackend>> {
     use burn::module::AutodiffModule;
-    let geometry = Geometry { frames: video.frames().len(), width: video.width(), height: video.height(), chroma: video.chroma() };
+    let geometry = Geometry::of(video);
     geometry.latent_count(config)?;
     B::seed(device, options.seed);
     let plan = Plan::<B>::new(config, geometry, device);
@@ -105,7 +97,6 @@ pub fn fit<B: AutodiffBackend>(video: &Video, config: &NetConfig, options: &FitO
     let mut rng = StdRng::seed_from_u64(options.seed);
     let pixels = (geometry.frames * geometry.width * geometry.height) as f64;
     let per_step = options.frames_per_step.clamp(1, geometry.frames);
-    let mut stats = FitStats::default();
     let mut pending = Vec::new();
     for step in 0..options.steps {
         let mut frames = sample(&mut rng, geometry.frames, per_step).into_vec();
@@ -128,10 +119,9 @@ pub fn fit<B: AutodiffBackend>(video: &Video, config: &NetConfig, options: &FitO
                 b += bpp.into_scalar().elem::<f64>() / count as f64;
                 m += mse.into_scalar().elem::<f64>() / count as f64;
             }
-            stats = FitStats { bpp: b, psnr: 10.0 * (1.0 / m.max(1e-12)).log10() };
             bar.inc(count as u64);
-            bar.set_message(format!("PSNR {:.2} dB  {:.4} bpp (estimates)", stats.psnr, stats.bpp));
+            bar.set_message(format!("PSNR {:.2} dB  {b:.4} bpp (estimates)", 10.0 * (1.0 / m.max(1e-12)).log10()));
         }
     }
-    Ok((model.valid(), stats))
+    Ok(model.valid())
 }

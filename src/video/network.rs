@@ -135,6 +135,11 @@ pub struct Geometry {
 }
 
 impl Geometry {
+    /// The geometry of a clip (one group).
+    pub fn of(video: &crate::media::Video) -> Self {
+        Self { frames: video.frames().len(), width: video.width(), height: video.height(), chroma: video.chroma() }
+    }
+
     /// Chroma subsampling factor (1 or 2).
     pub fn sub(&self) -> usize {
         match self.chroma {
@@ -457,7 +462,7 @@ mod tests {
         for (w, h, chroma) in [(13, 9, Chroma::Yuv420), (8, 6, Chroma::Yuv444)] {
             let video = clip(w, h, 5, chroma);
             let options = FitOptions { steps: 30, lambda: 0.01, frames_per_step: 2, learning_rate: 0.05, seed: 1 };
-            let (inr, _) = fit::<Autodiff<Cpu>>(&video, &config, &options, &indicatif::ProgressBar::hidden(), &Default::default()).unwrap();
+            let inr = fit::<Autodiff<Cpu>>(&video, &config, &options, &indicatif::ProgressBar::hidden(), &Default::default()).unwrap();
             let geometry = Geometry { frames: 5, width: w, height: h, chroma };
             let latents = inr.latents().unwrap();
             assert!(latents[0].iter().any(|v| v.round() != 0.0), "fitting moved no latent");
