@@ -32,6 +32,17 @@ fn psnr(a: &Video, b: &Video) -> f64 {
     10.0 * (255.0f64.powi(2) / mse).log10()
 }
 
+/// The clip with every plane replaced by its mean over all frames.
+fn flat_clip(video: &Video) -> Video {
+    let mean = |p: usize| {
+        let (sum, n) = video.frames().iter().fold((0u64, 0u64), |(s, n), f| (s + f.planes[p].iter().map(|&v| u64::from(v)).sum::<u64>(), n + f.planes[p].len() as u64));
+        ((sum + n / 2) / n) as u8
+    };
+    let means = [mean(0), mean(1), mean(2)];
+    let frames = video.frames().iter().map(|f| Frame { planes: std::array::from_fn(|p| vec![means[p]; f.planes[p].len()]) }).collect();
+    Video::new(video.width(), video.height(), video.fps(), video.chroma(), frames).unwrap()
+}
+
 fn encode(video: &Video, steps: usize, quality: f32) -> Vec<u8> {
     nmc::encode(&Media::Video(video.clone()), &EncodeOptions { steps: Some(steps), quality: Some(quality), ..Default::default() }).unwrap()
 }
@@ -45,14 +56,16 @@ fn decode(bytes: &[u8]) -> Video {
 
 #[test]
 fn fitted_clips_round_trip_and_fitting_pays() {
-    for (w, h, chroma) in [(64, 64, Chroma::Yuv420), (37, 21, Chroma::Yuv420), (24, 16, Chroma::Yuv444)] {
+    for (w, h, chroma) in [(64, 64, Chroma::Yuv420), (37, 21, Chroma::Yuv420), (24, 44, Chroma::Yuv444)] {
         let video = clip(w, h, chroma);
         let bytes = encode(&video, 300, 8.0);
         let decoded = decode(&bytes);
         assert_eq!((decoded.width(), decoded.height(), decoded.frames().len(), decoded.fps(), decoded.chroma()), (w, h, 8, (30000, 1001), chroma));
         let fitted = psnr(&video, &decoded);
-        let untrained = psnr(&video, &decode(&encode(&video, 1, 8.0)));
-        assert!(fitted > 24.0 && fitted > untrained + 8.0, "{w}x{h}: {fitted:.2} dB after 300 steps, {untrained:.2} dB after 1");
+        // Against each plane's mean over the clip (an untrained network's output depends on its
+        // random initialisation, which concurrent tests share, so it is no stable reference).
+        let flat = psnr(&video, &flat_clip(&video));
+        assert!(fitted > 24.0 && fitted > flat + 8.0, "{w}x{h}: {fitted:.2} dB after 300 steps, {flat:.2} dB for the plane means");
         let info = nmc::inspect(&bytes).unwrap();
         assert_eq!(info.chunks.iter().map(|c| c.fourcc.as_str()).collect::<Vec<_>>(), ["VNET", "VGOP"]);
         assert!(info.kbps.unwrap() > 0.0 && info.bits_per_pixel.unwrap() > 0.0);
