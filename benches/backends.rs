@@ -1,7 +1,8 @@
-//! Compares burn's CPU backends (`flex`, `ndarray`) on the image model: inference of one
+//! Compares burn's CPU backends (`flex`, `ndarray`, and LibTorch's CPU with `--features tch`) on
+//! the image model: inference of one
 //! 768×512 image (g_a + g_s) and one training step (batch 8 of 128×128), median of 3 runs.
 //!
-//! Run: `cargo bench --bench backends`
+//! Run: `cargo bench --bench backends [--features tch]`
 
 use std::time::Instant;
 
@@ -55,4 +56,9 @@ fn main() {
     println!("backend   inference 768x512 (s)   train step 8x128x128 (s)");
     println!("flex      {:>10.3}              {:>10.3}", inference::<Flex>(), train_step::<Autodiff<Flex>>());
     println!("ndarray   {:>10.3}              {:>10.3}", inference::<NdArray>(), train_step::<Autodiff<NdArray>>());
+    #[cfg(feature = "tch")]
+    {
+        use burn::backend::LibTorch;
+        println!("libtorch  {:>10.3}              {:>10.3}", inference::<LibTorch>(), train_step::<Autodiff<LibTorch>>());
+    }
 }

@@ -1,6 +1,6 @@
 //! Training-step benchmark of the image model, with the time split by op kind.
 //!
-//! `cargo bench --bench train_step -- [--n 128] [--m 192] [--batch 8] [--crop 128] [--steps 5] [--device cpu|cuda]`
+//! `cargo bench --bench train_step -- [--n 128] [--m 192] [--batch 8] [--crop 128] [--steps 5] [--device cpu|cuda|libtorch]`
 //!
 //! Each part runs forward + backward alone with the shapes it has inside the model
 //! (convolutions without their GDNs, conv-transposes without IGDNs, the GDN/IGDN layers, the
@@ -178,6 +178,8 @@ fn main() {
         "cpu" => run::<Autodiff<nmc::codec::Cpu>>(&args, &Default::default()),
         #[cfg(feature = "cuda")]
         "cuda" => run::<Autodiff<burn::backend::Cuda>>(&args, &Default::default()),
+        #[cfg(feature = "tch")]
+        "libtorch" => run::<Autodiff<burn::backend::LibTorch>>(&args, &burn::backend::libtorch::LibTorchDevice::Cpu),
         other => panic!("unknown --device {other}"),
     }
 }

@@ -50,7 +50,8 @@ pub struct CommonArgs {
     /// Random seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Device: `cpu`, or `cuda` in builds with the `cuda` feature.
+    /// Device: `cpu` (burn flex), `cuda` in builds with the `cuda` feature, `libtorch` (the CPU
+    /// through LibTorch) in builds with the `tch` feature.
     #[arg(long, default_value = "cpu")]
     device: String,
     /// Hardware description recorded in the model metadata (default: a description of the device).
@@ -103,7 +104,7 @@ pub struct AudioArgs {
     n: usize,
 }
 
-/// Trains a medium's model on a device (`cpu` or `cuda`).
+/// Trains a medium's model on a device (`cpu`, `cuda` or `libtorch`).
 type Runner = fn(&TrainConfig, &str) -> Result<StepStats>;
 
 /// Runs a training command.
@@ -150,6 +151,7 @@ fn config(args: &CommonArgs, architecture: Architecture, lambda: f64, crop: usiz
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let hardware = args.hardware.clone().unwrap_or_else(|| match args.device.as_str() {
         "cuda" => "NVIDIA GPU (burn-cuda)".to_string(),
+        "libtorch" => format!("{threads}-thread CPU (burn-tch, LibTorch)"),
         _ => format!("{threads}-thread CPU (burn flex)"),
     });
     TrainConfig {
@@ -175,6 +177,8 @@ fn run_image(config: &TrainConfig, device: &str) -> Result<StepStats> {
         "cpu" => train_image::<Autodiff<Cpu>>(config, &Default::default()),
         #[cfg(feature = "cuda")]
         "cuda" => on_cuda(|| train_image::<Autodiff<burn::backend::Cuda>>(config, &Default::default())),
+        #[cfg(feature = "tch")]
+        "libtorch" => train_image::<Autodiff<burn::backend::LibTorch>>(config, &burn::backend::libtorch::LibTorchDevice::Cpu),
         other => Err(unknown_device(other)),
     }
 }
@@ -184,12 +188,21 @@ fn run_audio(config: &TrainConfig, device: &str) -> Result<StepStats> {
         "cpu" => train_audio::<Autodiff<Cpu>>(config, &Default::default()),
         #[cfg(feature = "cuda")]
         "cuda" => on_cuda(|| train_audio::<Autodiff<burn::backend::Cuda>>(config, &Default::default())),
+        #[cfg(feature = "tch")]
+        "libtorch" => train_audio::<Autodiff<burn::backend::LibTorch>>(config, &burn::backend::libtorch::LibTorchDevice::Cpu),
         other => Err(unknown_device(other)),
     }
 }
 
 fn unknown_device(name: &str) -> Error {
-    Error::InvalidArgument(format!("unknown --device '{name}' (this build supports: cpu{})", if cfg!(feature = "cuda") { ", cuda" } else { "" }))
+    let mut supported = vec!["cpu"];
+    if cfg!(feature = "cuda") {
+        supported.push("cuda");
+    }
+    if cfg!(feature = "tch") {
+        supported.push("libtorch");
+    }
+    Error::InvalidArgument(format!("unknown --device '{name}' (this build supports: {})", supported.join(", ")))
 }
 
 /// burn-cuda panics when the driver or NVRTC is missing: report that as an error.
