@@ -2,6 +2,7 @@
 //! video codec's defaults by measurement.
 //!
 //! `cargo run --release --example fit_video -- DIR FRAMES SCALE STEPS LAMBDA [HIDDEN] [FRAMES_PER_STEP] [LR] [TEMPORAL]`
+//! (fits on the device named by `NMC_DEVICE`, default `cpu`; `libtorch` in `--features tch` builds)
 //! (`SCALE` 2 halves the frames' size; `HIDDEN` like `24,24`; `TEMPORAL`: log2 temporal stride per level, like `0,1,2,3,3,3,3`).
 
 use nmc::media::Video;
@@ -26,7 +27,8 @@ fn main() -> nmc::Result<()> {
         seed: 0,
     };
     let start = std::time::Instant::now();
-    let bytes = nmc::video::encode_with(&video, &config, &fit, true)?;
+    let device: nmc::Device = std::env::var("NMC_DEVICE").unwrap_or_else(|_| "cpu".into()).parse()?;
+    let bytes = nmc::video::encode_with(&video, &config, &fit, device, true)?;
     let fit_s = start.elapsed().as_secs_f64();
     let start = std::time::Instant::now();
     let nmc::Media::Video(decoded) = nmc::decode(&bytes)? else { unreachable!() };

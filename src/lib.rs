@@ -18,6 +18,6 @@ pub mod nn;
 pub mod train;
 pub mod video;
 
-pub use codec::{decode, decode_with, encode, encode_at_bitrate, inspect, DecodeOptions, EncodeOptions, Info, Model};
+pub use codec::{decode, decode_with, encode, encode_at_bitrate, inspect, DecodeOptions, Device, EncodeOptions, Info, Model};
 pub use error::{Error, Result};
 pub use media::{Audio, Image, Media, Video};

@@ -112,6 +112,21 @@ fn missing_input_is_named() {
 }
 
 #[test]
+fn unknown_device_lists_the_supported_ones() {
+    let f = Fixture::new();
+    for args in [
+        vec!["encode", "in.png", "-o", "x.nmc", "--device", "tpu"],
+        vec!["train", "image", "--data", "d", "--out", "m.nmcm", "--device", "tpu"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_nmc")).current_dir(f.dir.path()).args(&args).output().unwrap();
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert!(err.contains("'tpu'") && err.contains("supports: cpu"), "{err}");
+    }
+    assert!(!f.path("x.nmc").exists() && !f.path("m.nmcm").exists());
+}
+
+#[test]
 fn unsupported_input_format_is_refused() {
     let f = Fixture::new();
     std::fs::write(f.path("notes.txt"), "hello, not an image").unwrap();

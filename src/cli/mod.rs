@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::{DecodeOptions, EncodeOptions, Media, Model, Result};
+use crate::{DecodeOptions, Device, EncodeOptions, Media, Model, Result};
 
 /// nmc — a learned media codec.
 #[derive(Parser, Debug)]
@@ -46,9 +46,10 @@ enum Command {
         /// Video: continue an interrupted encode from OUT.part (finished groups are kept there).
         #[arg(long)]
         resume: bool,
-        /// Video: fit on `cpu` or `cuda` (builds with the `cuda` feature).
-        #[arg(long, default_value = "cpu", value_parser = ["cpu", "cuda"])]
-        device: String,
+        /// Video: fit on `cpu`, `cuda` (builds with the `cuda` feature) or `libtorch` (the CPU
+        /// through LibTorch; builds with the `tch` feature).
+        #[arg(long, default_value = "cpu")]
+        device: Device,
         /// Video from a folder of PNG frames: frame rate, e.g. 25 or 30000/1001.
         #[arg(long, default_value = "25", value_parser = parse_fps)]
         fps: (u32, u32),
@@ -98,7 +99,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let media = io::read_media(&input, fps)?;
             // Video groups are checkpointed beside a file output: OUT.part, removed on success.
             let checkpoint = (!io::is_stdio(&output)).then(|| io::part_path(&output));
-            let options = EncodeOptions { quality, model, steps, progress: true, gpu: device == "cuda", checkpoint: checkpoint.clone(), resume };
+            let options = EncodeOptions { quality, model, steps, progress: true, device, checkpoint: checkpoint.clone(), resume };
             let bytes = match bitrate {
                 Some(kbps) => crate::encode_at_bitrate(&media, &options, kbps),
                 None => crate::encode(&media, &options),

@@ -6,7 +6,7 @@ use burn::backend::Autodiff;
 use clap::{Args, Subcommand};
 
 use crate::audio::AudioConfig;
-use crate::codec::{Architecture, Cpu};
+use crate::codec::{Architecture, Cpu, Device};
 use crate::image::{FactorizedConfig, HyperpriorConfig};
 use crate::train::{train_audio, train_image, StepStats, TrainConfig};
 use crate::{Error, Result};
@@ -53,7 +53,7 @@ pub struct CommonArgs {
     /// Device: `cpu` (burn flex), `cuda` in builds with the `cuda` feature, `libtorch` (the CPU
     /// through LibTorch) in builds with the `tch` feature.
     #[arg(long, default_value = "cpu")]
-    device: String,
+    device: Device,
     /// Hardware description recorded in the model metadata (default: a description of the device).
     #[arg(long)]
     hardware: Option<String>,
@@ -104,12 +104,12 @@ pub struct AudioArgs {
     n: usize,
 }
 
-/// Trains a medium's model on a device (`cpu`, `cuda` or `libtorch`).
-type Runner = fn(&TrainConfig, &str) -> Result<StepStats>;
+/// Trains a medium's model on a device.
+type Runner = fn(&TrainConfig, Device) -> Result<StepStats>;
 
 /// Runs a training command.
 pub fn run(command: TrainCommand) -> Result<()> {
-    let (config, device, train): (TrainConfig, String, Runner) = match command {
+    let (config, device, train): (TrainConfig, Device, Runner) = match command {
         TrainCommand::Image(args) => {
             if args.crop < 16 || args.crop % 16 != 0 {
                 return Err(Error::InvalidArgument("--crop must be a multiple of 16".into()));
@@ -134,7 +134,7 @@ pub fn run(command: TrainCommand) -> Result<()> {
     if config.out.exists() && config.resume.as_ref() != Some(&config.out) {
         return Err(Error::InvalidArgument("output exists; resume from it with --resume or choose another --out".into()).in_file(&config.out));
     }
-    let stats = train(&config, &device)?;
+    let stats = train(&config, device)?;
     eprintln!("{}: trained; last steps: loss {:.4}, rate {:.4}, distortion {:.4}", config.out.display(), stats.loss, stats.rate, stats.distortion);
     Ok(())
 }
@@ -148,12 +148,7 @@ fn widths(values: &[usize]) -> Result<()> {
 }
 
 fn config(args: &CommonArgs, architecture: Architecture, lambda: f64, crop: usize) -> TrainConfig {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let hardware = args.hardware.clone().unwrap_or_else(|| match args.device.as_str() {
-        "cuda" => "NVIDIA GPU (burn-cuda)".to_string(),
-        "libtorch" => format!("{threads}-thread CPU (burn-tch, LibTorch)"),
-        _ => format!("{threads}-thread CPU (burn flex)"),
-    });
+    let hardware = args.hardware.clone().unwrap_or_else(|| args.device.describe());
     TrainConfig {
         data: args.data.clone(),
         out: args.out.clone(),
@@ -172,37 +167,32 @@ fn config(args: &CommonArgs, architecture: Architecture, lambda: f64, crop: usiz
     }
 }
 
-fn run_image(config: &TrainConfig, device: &str) -> Result<StepStats> {
+fn run_image(config: &TrainConfig, device: Device) -> Result<StepStats> {
     match device {
-        "cpu" => train_image::<Autodiff<Cpu>>(config, &Default::default()),
+        Device::Cpu => train_image::<Autodiff<Cpu>>(config, &Default::default()),
         #[cfg(feature = "cuda")]
-        "cuda" => on_cuda(|| train_image::<Autodiff<burn::backend::Cuda>>(config, &Default::default())),
+        Device::Cuda => on_cuda(|| train_image::<Autodiff<burn::backend::Cuda>>(config, &Default::default())),
         #[cfg(feature = "tch")]
-        "libtorch" => train_image::<Autodiff<burn::backend::LibTorch>>(config, &burn::backend::libtorch::LibTorchDevice::Cpu),
-        other => Err(unknown_device(other)),
+        Device::LibTorch => train_image::<Autodiff<burn::backend::LibTorch>>(config, &burn::backend::libtorch::LibTorchDevice::Cpu),
+        #[allow(unreachable_patterns)]
+        other => Err(unsupported(other)),
     }
 }
 
-fn run_audio(config: &TrainConfig, device: &str) -> Result<StepStats> {
+fn run_audio(config: &TrainConfig, device: Device) -> Result<StepStats> {
     match device {
-        "cpu" => train_audio::<Autodiff<Cpu>>(config, &Default::default()),
+        Device::Cpu => train_audio::<Autodiff<Cpu>>(config, &Default::default()),
         #[cfg(feature = "cuda")]
-        "cuda" => on_cuda(|| train_audio::<Autodiff<burn::backend::Cuda>>(config, &Default::default())),
+        Device::Cuda => on_cuda(|| train_audio::<Autodiff<burn::backend::Cuda>>(config, &Default::default())),
         #[cfg(feature = "tch")]
-        "libtorch" => train_audio::<Autodiff<burn::backend::LibTorch>>(config, &burn::backend::libtorch::LibTorchDevice::Cpu),
-        other => Err(unknown_device(other)),
+        Device::LibTorch => train_audio::<Autodiff<burn::backend::LibTorch>>(config, &burn::backend::libtorch::LibTorchDevice::Cpu),
+        #[allow(unreachable_patterns)]
+        other => Err(unsupported(other)),
     }
 }
 
-fn unknown_device(name: &str) -> Error {
-    let mut supported = vec!["cpu"];
-    if cfg!(feature = "cuda") {
-        supported.push("cuda");
-    }
-    if cfg!(feature = "tch") {
-        supported.push("libtorch");
-    }
-    Error::InvalidArgument(format!("unknown --device '{name}' (this build supports: {})", supported.join(", ")))
+fn unsupported(device: Device) -> Error {
+    Error::InvalidArgument(format!("this build cannot train on '{device}' (build with --features cuda or tch)"))
 }
 
 /// burn-cuda panics when the driver or NVRTC is missing: report that as an error.

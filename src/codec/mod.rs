@@ -1,8 +1,10 @@
 //! The one codec API: [`encode`], [`decode`], [`inspect`], and the model registry.
 
+mod device;
 mod model;
 mod model_file;
 
+pub use device::Device;
 pub use model::{Model, DEFAULT_AUDIO_MODEL, DEFAULT_IMAGE_MODEL, DEFAULT_VIDEO_MODEL};
 pub use model_file::{Architecture, ModelFile, ModelMeta, TrainingRecord, TrainingRun, Validation};
 
@@ -39,8 +41,8 @@ pub struct EncodeOptions {
     pub steps: Option<usize>,
     /// Show a progress bar on stderr during long encodes (video fitting).
     pub progress: bool,
-    /// Video: fit on the GPU (burn-cuda; builds with the `cuda` feature).
-    pub gpu: bool,
+    /// Video: where to fit the representation.
+    pub device: Device,
     /// Video: save each finished group of frames in this file, so an interrupted encode can resume.
     pub checkpoint: Option<std::path::PathBuf>,
     /// Video: reuse the groups the `checkpoint` file already holds (same input and settings only).

@@ -13,7 +13,7 @@ use super::checkpoint::{self, Checkpoint};
 use super::coding::{coded_bits, dequantize_synthesis, quantize_latents, quantize_synthesis, Quantized, MAX_EXPONENT};
 use super::fit::{fit, FitOptions};
 use super::network::{Decoded, Geometry, NetConfig, Synthesis, MAX_LATENTS};
-use crate::codec::{Cpu, EncodeOptions, MediaCodec, ModelFile};
+use crate::codec::{Cpu, Device, EncodeOptions, MediaCodec, ModelFile};
 use crate::container::{find_chunk, Chunk, FourCc, Header, MediaParams, ModelId, Reader, VideoParams};
 use crate::entropy::TableSet;
 use crate::latent::gaussian::SCALE_COUNT;
@@ -52,16 +52,20 @@ fn fit_on<B: AutodiffBackend>(group: &Video, config: &NetConfig, options: &FitOp
     Ok((inr.latents()?, inr.synthesis()?))
 }
 
-/// Fits a group with burn-cuda; burn-cuda panics without a usable GPU, which becomes an error.
-#[cfg(feature = "cuda")]
-fn fit_on_gpu(group: &Video, config: &NetConfig, options: &FitOptions, bar: &ProgressBar) -> Result<(Vec<Vec<f32>>, Synthesis)> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fit_on::<Autodiff<burn::backend::Cuda>>(group, config, options, bar, Default::default())))
-        .map_err(|_| Error::InvalidArgument("the CUDA backend failed: no usable NVIDIA GPU (driver, libcuda or libnvrtc missing?)".into()))?
-}
-
-#[cfg(not(feature = "cuda"))]
-fn fit_on_gpu(_: &Video, _: &NetConfig, _: &FitOptions, _: &ProgressBar) -> Result<(Vec<Vec<f32>>, Synthesis)> {
-    Err(Error::InvalidArgument("this build has no GPU support (build with --features cuda)".into()))
+/// Fits a group on `device`; burn-cuda panics without a usable GPU, which becomes an error.
+fn fit_with(device: Device, group: &Video, config: &NetConfig, options: &FitOptions, bar: &ProgressBar) -> Result<(Vec<Vec<f32>>, Synthesis)> {
+    match device {
+        Device::Cpu => fit_on::<Autodiff<Cpu>>(group, config, options, bar, Default::default()),
+        #[cfg(feature = "cuda")]
+        Device::Cuda => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            fit_on::<Autodiff<burn::backend::Cuda>>(group, config, options, bar, Default::default())
+        }))
+        .map_err(|_| Error::InvalidArgument("the CUDA backend failed: no usable NVIDIA GPU (driver, libcuda or libnvrtc missing?)".into()))?,
+        #[cfg(feature = "tch")]
+        Device::LibTorch => fit_on::<Autodiff<burn::backend::LibTorch>>(group, config, options, bar, burn::backend::libtorch::LibTorchDevice::Cpu),
+        #[allow(unreachable_patterns)]
+        other => Err(Error::InvalidArgument(format!("this build cannot fit on '{other}' (build with --features cuda or tch)"))),
+    }
 }
 
 fn to_u8(v: f32) -> u8 {
@@ -118,7 +122,7 @@ impl MediaCodec for VideoCodec {
             Some(path) => Some(Checkpoint::open(path, checkpoint::key(video, &config, &fit), options.resume)?),
             None => None,
         };
-        self.encode_video(video, &config, &fit, options.gpu, options.progress, checkpoint)
+        self.encode_video(video, &config, &fit, options.device, options.progress, checkpoint)
     }
 
     fn decode(&self, header: &Header, chunks: &[Chunk]) -> Result<Media> {
@@ -137,14 +141,13 @@ impl VideoCodec {
 
     /// Codes `video` with networks of shape `config` (its group size reduced where a group
     /// would exceed the latent limit), each group fitted with `fit` (seeded by group number).
-    /// With `gpu`, fitting runs on burn-cuda (builds with the `cuda` feature only); with a
-    /// `checkpoint`, finished groups are saved there and those it already holds are reused.
+    /// Fitting runs on `device`; with a `checkpoint`, finished groups are saved there and those it already holds are reused.
     pub fn encode_video(
         &self,
         video: &Video,
         config: &NetConfig,
         fit: &FitOptions,
-        gpu: bool,
+        device: Device,
         progress: bool,
         mut checkpoint: Option<Checkpoint>,
     ) -> Result<(MediaParams, Vec<Chunk>)> {
@@ -166,7 +169,7 @@ impl VideoCodec {
             }
             let group = video.slice(start..(start + config.gop).min(total))?;
             let fit = FitOptions { seed: fit.seed + i as u64, ..fit.clone() };
-            let record = self.encode_group(&group, &config, &fit, gpu, &bar)?.write(&self.tables)?;
+            let record = self.encode_group(&group, &config, &fit, device, &bar)?.write(&self.tables)?;
             records.extend_from_slice(&record);
             if let Some(c) = checkpoint.as_mut() {
                 c.push(record)?;
@@ -212,8 +215,8 @@ impl VideoCodec {
     }
 
     /// Fits and quantizes one group.
-    fn encode_group(&self, group: &Video, config: &NetConfig, options: &FitOptions, gpu: bool, bar: &ProgressBar) -> Result<Quantized> {
-        let (fitted, synthesis) = if gpu { fit_on_gpu(group, config, options, bar)? } else { fit_on::<Autodiff<Cpu>>(group, config, options, bar, Default::default())? };
+    fn encode_group(&self, group: &Video, config: &NetConfig, options: &FitOptions, device: Device, bar: &ProgressBar) -> Result<Quantized> {
+        let (fitted, synthesis) = fit_with(device, group, config, options, bar)?;
         let geometry = Geometry::of(group);
         let mut q = Quantized { frames: geometry.frames, e_w: 0, e_b: 0, latents: quantize_latents(&fitted), layers: Vec::new() };
         let pixels = (geometry.frames * geometry.width * geometry.height) as f64;

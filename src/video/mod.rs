@@ -22,12 +22,12 @@ pub fn model_file_bytes() -> Result<Vec<u8>> {
     ModelFile::to_bytes(&meta, &crate::latent::gaussian::build_tables()?, &[])
 }
 
-/// Encodes `video` into `.nmc` bytes with explicit network and fitting settings (the codec API's
-/// [`crate::encode`] uses the defaults).
-pub fn encode_with(video: &crate::Video, config: &NetConfig, fit: &fit::FitOptions, progress: bool) -> Result<Vec<u8>> {
+/// Encodes `video` into `.nmc` bytes with explicit network and fitting settings, fitting on
+/// `device` (the codec API's [`crate::encode`] uses the defaults).
+pub fn encode_with(video: &crate::Video, config: &NetConfig, fit: &fit::FitOptions, device: crate::Device, progress: bool) -> Result<Vec<u8>> {
     let model = crate::Model::embedded(crate::container::MediaKind::Video)?;
     let codec = VideoCodec::new(&ModelFile::parse(DEFAULT_VIDEO_MODEL)?)?;
-    let (params, chunks) = codec.encode_video(video, config, fit, false, progress, None)?;
+    let (params, chunks) = codec.encode_video(video, config, fit, device, progress, None)?;
     let mut container = crate::container::Container::new(model.id(), params);
     for chunk in chunks {
         container.push(chunk.fourcc, chunk.required, chunk.payload);
