@@ -93,8 +93,12 @@ pub struct WavWriter<W: Write + Seek> {
     writer: hound::WavWriter<W>,
 }
 
+/// I/O errors are [`Error::Io`] on `<output>` (the caller knows the file's name).
 fn fail(e: hound::Error) -> Error {
-    Error::InvalidArgument(format!("cannot write WAV: {e}"))
+    match e {
+        hound::Error::IoError(e) => Error::io("<output>", e),
+        e => Error::InvalidArgument(format!("cannot write WAV: {e}")),
+    }
 }
 
 impl<W: Write + Seek> WavWriter<W> {
