@@ -33,7 +33,7 @@ impl<B: Backend> AudioCodec<B> {
         let params = AudioParams { sample_rate: source.sample_rate(), channels: count as u16, samples: source.frames() as u64 };
         let len = coded_len(&params)? as usize;
         let (gain, _) = self.model.gain_vectors().at_stored(stored)?;
-        let mut encoder = Encoder::new(self, gain, len, count);
+        let mut encoder = Encoder::new(self, gain, len, count)?;
         let mut resampler = Resampler::new(params.sample_rate, MODEL_RATE, count)?;
         let (mut block, mut coded) = (vec![Vec::new(); count], vec![Vec::new(); count]);
         loop {
@@ -69,6 +69,17 @@ struct Channel {
     scales: Vec<Vec<u8>>,
 }
 
+/// `count` empty rows with room for `size` elements each, or an error if memory runs out.
+fn reserved_rows<T>(count: usize, size: usize) -> Result<Vec<Vec<T>>> {
+    (0..count)
+        .map(|_| {
+            let mut row = Vec::new();
+            row.try_reserve_exact(size).map_err(|e| Error::UnsupportedMedia(format!("out of memory for the latent symbols: {e}")))?;
+            Ok(row)
+        })
+        .collect()
+}
+
 struct Encoder<'a, B: Backend> {
     codec: &'a AudioCodec<B>,
     gain: Vec<f32>,
@@ -85,19 +96,23 @@ struct Encoder<'a, B: Backend> {
 }
 
 impl<'a, B: Backend> Encoder<'a, B> {
-    fn new(codec: &'a AudioCodec<B>, gain: Vec<f32>, len: usize, count: usize) -> Self {
+    fn new(codec: &'a AudioCodec<B>, gain: Vec<f32>, len: usize, count: usize) -> Result<Self> {
         let frames = frames(len as u64);
         let (m, n) = (codec.config.m, codec.config.n);
-        let channel = || Channel {
-            samples: Vec::new(),
-            samples_from: 0,
-            y: vec![Vec::new(); m],
-            y_from: 0,
-            z: vec![Vec::new(); n],
-            symbols: vec![Vec::new(); m],
-            scales: vec![Vec::new(); m],
+        // The symbol rows get their final size at once: growing them piecemeal fragments the
+        // heap to about twice their size.
+        let channel = || -> Result<Channel> {
+            Ok(Channel {
+                samples: Vec::new(),
+                samples_from: 0,
+                y: vec![Vec::new(); m],
+                y_from: 0,
+                z: reserved_rows(n, frames / HYPER_HOP)?,
+                symbols: reserved_rows(m, frames)?,
+                scales: reserved_rows(m, frames)?,
+            })
         };
-        Self {
+        Ok(Self {
             codec,
             gain,
             len,
@@ -106,8 +121,8 @@ impl<'a, B: Backend> Encoder<'a, B> {
             transform: segments(frames, SEGMENT_FRAMES, HALO_FRAMES),
             hyper: segments(frames, HYPER_SEGMENT_FRAMES, 0).into_iter().map(|(seg, _)| seg).collect(),
             next: [0; 3],
-            channels: (0..count).map(|_| channel()).collect(),
-        }
+            channels: (0..count).map(|_| channel()).collect::<Result<_>>()?,
+        })
     }
 
     /// Takes the next coded samples (one vector per channel) and runs every step they allow.
