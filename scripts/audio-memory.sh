@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Peak memory and time of a 1-hour audio encode and decode (README, "Memory:"): builds a 1-hour
-# 24 kHz mono 16-bit WAV from ../shared/data/audio/test/*.wav played one after another (repeated),
-# then runs `nmc encode` and `nmc decode` under /usr/bin/time -v with the shipped model.
+# Peak memory and time of 1-hour audio encodes and decodes (README, "Memory:"): builds a 1-hour
+# 24 kHz mono 16-bit WAV from ../shared/data/audio/test/*.wav played one after another (repeated)
+# and, with ffmpeg, a 44.1 kHz stereo one from it (right = left / 2), then runs `nmc encode` and
+# `nmc decode` on each under /usr/bin/time -v with the shipped model.
 #   scripts/audio-memory.sh [NMC [DIR]]   (default target/release/nmc, a fresh temp dir)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +22,14 @@ with wave.open(sys.argv[1], 'wb') as out:
     while left > 0:
         out.writeframes(data[:left]); left -= min(left, len(data))
 PY
-for step in "encode $dir/1h.wav -o $dir/1h.nmc" "decode $dir/1h.nmc -o $dir/1h.out.wav"; do
-  echo "nmc $step"
-  /usr/bin/time -v "$nmc" $step --force 2>&1 | grep -E 'Elapsed|Maximum resident'
+clips=1h
+if command -v ffmpeg >/dev/null; then
+  ffmpeg -loglevel error -y -i "$dir/1h.wav" -af 'pan=stereo|c0=c0|c1=0.5*c0' -ar 44100 "$dir/1h-stereo.wav"
+  clips="1h 1h-stereo"
+fi
+for clip in $clips; do
+  for step in "encode $dir/$clip.wav -o $dir/$clip.nmc" "decode $dir/$clip.nmc -o $dir/$clip.out.wav"; do
+    echo "nmc $step"
+    /usr/bin/time -v "$nmc" $step --force 2>&1 | grep -E 'Elapsed|Maximum resident'
+  done
 done
