@@ -96,11 +96,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Encode { input, output, quality, bitrate, model, steps, resume, device, fps, force } => {
             io::check_output(&output, force)?;
             let model = model.map(|p| Model::load(&p).map(Arc::new)).transpose()?;
-            let media = io::read_encode_input(&input, fps)?;
+            let source = io::read_encode_input(&input, fps)?;
             // Video groups are checkpointed beside a file output: OUT.part, removed on success.
             let checkpoint = (!io::is_stdio(&output)).then(|| io::part_path(&output));
             let options = EncodeOptions { quality, model, steps, progress: true, gpu: device == "cuda", checkpoint: checkpoint.clone(), resume };
-            let bytes = match (&media, bitrate) {
+            let bytes = match (&source, bitrate) {
                 (io::Input::Wav(wav), Some(kbps)) => crate::audio::encode_wav_at_bitrate(|| wav.open(), &options, kbps),
                 (io::Input::Wav(wav), None) => crate::audio::encode_wav(wav.open()?, &options),
                 (io::Input::Media(media), Some(kbps)) => crate::encode_at_bitrate(media, &options, kbps),

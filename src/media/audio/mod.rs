@@ -77,7 +77,7 @@ impl Audio {
     /// Reads a WAV file (8/16/24/32-bit integer or 32-bit float PCM).
     pub fn read(path: &Path) -> Result<Self> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        Self::from_source(&mut WavReader::new(std::io::BufReader::new(file)).map_err(|e| e.in_file(path))?).map_err(|e| e.in_file(path))
+        WavReader::new(std::io::BufReader::new(file)).and_then(|mut wav| Self::from_source(&mut wav)).map_err(|e| e.in_file(path))
     }
 
     /// Decodes a WAV file held in memory.

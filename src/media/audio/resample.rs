@@ -29,6 +29,9 @@ pub struct Resampler {
 impl Resampler {
     /// A resampler of `channels` channels from `from` Hz to `to` Hz.
     pub fn new(from: u32, to: u32, channels: usize) -> Result<Self> {
+        if from == 0 || to == 0 || channels == 0 {
+            return Err(fail(from, to, &format!("{channels} channels")));
+        }
         let fft = if from == to {
             None
         } else {

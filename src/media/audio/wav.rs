@@ -63,7 +63,7 @@ impl<R: Read> AudioSource for WavReader<R> {
     }
 
     fn read(&mut self, max: usize, out: &mut [Vec<f32>]) -> Result<usize> {
-        let count = out.len();
+        let count = self.channel_count();
         let n = max.min(self.frames - self.read);
         match self.scale {
             None => {
