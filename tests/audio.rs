@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::io::Cursor;
 use std::sync::Arc;
 
 use nmc::{decode_with, encode, encode_at_bitrate, Audio, DecodeOptions, EncodeOptions, Media, Model};
@@ -104,6 +105,35 @@ fn target_bitrate_is_not_exceeded() {
     // A target below the lowest quality gives the lowest quality.
     let floor = encode_at_bitrate(&Media::Audio(audio.clone()), &options, 0.1).unwrap();
     assert_eq!(floor.len() as f64 * 8.0 / audio.duration() / 1000.0, low);
+}
+
+/// The block-by-block WAV path (the CLI's) gives the bytes and samples of the in-memory API, on
+/// clips long enough for several transform segments (10 s), hyperprior segments (13.3 s) and
+/// read and resampler blocks.
+#[test]
+fn wav_streaming_equals_in_memory_coding() {
+    let model = model();
+    let options = EncodeOptions { quality: Some(3.5), model: Some(model.clone()), ..Default::default() };
+    let decode_options = DecodeOptions { models: vec![model.clone()] };
+    for (rate, channels, seconds) in [(44_100, 2, 31.0), (24_000, 1, 40.0)] {
+        let wav = common::test_audio(rate, channels, seconds).to_wav_bytes().unwrap();
+        let audio = Audio::from_wav_bytes(&wav).unwrap();
+        let bytes = encode(&Media::Audio(audio), &options).unwrap();
+        assert!(nmc::audio::encode_wav(Cursor::new(&wav), &options).unwrap() == bytes, "{rate} Hz: encode_wav differs from encode");
+        let Media::Audio(decoded) = decode_with(&bytes, &decode_options).unwrap() else { panic!("not audio") };
+        for out_rate in [None, Some(16_000)] {
+            let mut out = Cursor::new(Vec::new());
+            nmc::audio::decode_to_wav(&bytes, &decode_options, out_rate, &mut out).unwrap();
+            let expected = out_rate.map_or_else(|| decoded.clone(), |r| decoded.resample(r).unwrap());
+            assert!(out.into_inner() == expected.to_wav_bytes().unwrap(), "{rate} Hz: decode_to_wav at {out_rate:?} differs from decode_with");
+        }
+    }
+    // A target bitrate searches the same qualities on both paths.
+    let wav = common::test_audio(22_050, 1, 2.0).to_wav_bytes().unwrap();
+    let media = Media::Audio(Audio::from_wav_bytes(&wav).unwrap());
+    let kbps = encode_at_bitrate(&media, &options, 1.0e9).unwrap().len() as f64 * 8.0 / 2.0 / 1000.0 * 0.8;
+    let streamed = nmc::audio::encode_wav_at_bitrate(|| Ok(Cursor::new(&wav)), &options, kbps).unwrap();
+    assert!(streamed == encode_at_bitrate(&media, &options, kbps).unwrap(), "bitrate search differs");
 }
 
 #[test]

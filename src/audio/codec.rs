@@ -2,22 +2,27 @@
 //!
 //! The clip is resampled to 24 kHz; two channels are coded as mid = (L+R)/2 and side = (L−R)/2,
 //! other counts channel by channel. Each coded channel is zero-padded to a multiple of 1280
-//! samples and runs through g_a in segments with a halo (so memory is bounded and the result
-//! equals whole-signal processing); then exactly as for images: `s_z = round(z − m_c)` with the
-//! factorized tables (chunk `ZLAT`, all channels), the **integer** hyper-synthesis gives means
-//! and log-scales, `s_y = round(y − μ_q/16)` with the Gaussian tables (chunk `YLAT`, all
-//! channels), after the latent is scaled by the gain of the quality (chunk `QLTY`, `q · 256`).
-//! Decoding repeats the integer steps, runs g_s in segments, undoes mid/side and resamples
-//! to the original rate and length.
+//! samples; then exactly as for images: `s_z = round(z − m_c)` with the factorized tables
+//! (chunk `ZLAT`, all channels), the **integer** hyper-synthesis gives means and log-scales,
+//! `s_y = round(y − μ_q/16)` with the Gaussian tables (chunk `YLAT`, all channels), after the
+//! latent is scaled by the gain of the quality (chunk `QLTY`, `q · 256`).
+//!
+//! Everything runs block by block so that memory stays small whatever the length
+//! ([`encoder`](super::encoder), [`decoder`](super::decoder)): g_a and g_s in segments of 750
+//! latent frames with a halo of 8 (the result equals whole-signal processing to float rounding),
+//! h_a and the integer h_s in segments of 1000 frames with halos covering their receptive fields
+//! (exactly the integers of whole-channel processing); only the compact symbols of the whole
+//! clip are held, since the payload orders them channel by channel.
+
+use std::ops::Range;
 
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 
 use crate::codec::{Cpu, EncodeOptions, MediaCodec, ModelFile};
-use crate::container::{find_chunk, AudioParams, Chunk, FourCc, Header, MediaParams, ModelId};
-use crate::entropy::{self, channel_indexes, TableSet};
-use crate::latent::gain::quantize_quality;
-use crate::latent::gaussian::{hyper_latent_q, means_and_tables, SCALE_COUNT};
+use crate::container::{AudioParams, Chunk, Header, MediaParams, ModelId};
+use crate::entropy::TableSet;
+use crate::latent::gaussian::{hyper_latent_q, scale_index, SCALE_COUNT};
 use crate::media::{Audio, Media};
 use crate::nn::fixed::{IntHyperSynthesis, IntTensor, ACT_FRAC_BITS};
 use crate::nn::{load_tensors, to_vec};
@@ -32,20 +37,30 @@ pub const DEFAULT_QUALITY: f32 = 4.0;
 /// Coded channels are padded to a multiple of this many samples.
 const BLOCK: usize = HOP * HYPER_HOP;
 /// Latent frames per transform segment (10 s).
-const SEGMENT_FRAMES: usize = 750;
+pub(super) const SEGMENT_FRAMES: usize = 750;
 /// Latent frames of context on each side of a segment (beyond the transforms' receptive fields).
-const HALO_FRAMES: usize = 8;
+pub(super) const HALO_FRAMES: usize = 8;
+/// Latent frames per segment of the hyperprior steps (a multiple of `HYPER_HOP`).
+pub(super) const HYPER_SEGMENT_FRAMES: usize = 1000;
+/// Hyper-latent frames of context on each side for h_s: the latent frames `4j ..= 4j + 3` see
+/// hyper-latent frames `j − 1 ..= j + 1`.
+const Z_HALO: usize = 1;
+/// Latent frames of context on each side for h_a: hyper-latent frame `j` sees latent frames
+/// `4j − 4 ..= 4j + 7` (a multiple of `HYPER_HOP`, so windows stay aligned).
+const Y_HALO: usize = 4;
+
+const _: () = assert!(HYPER_SEGMENT_FRAMES.is_multiple_of(HYPER_HOP) && SCALE_COUNT <= 256);
 
 /// A loaded audio model, ready to code.
 pub struct AudioCodec<B: Backend = Cpu> {
-    model: AudioModel<B>,
+    pub(super) model: AudioModel<B>,
     device: B::Device,
     h_s: IntHyperSynthesis,
     /// Hyper-latent medians on the activation grid (integers).
     medians_q: Vec<i32>,
     /// Factorized tables of the hyper-latent (N), then the Gaussian tables.
-    tables: TableSet,
-    config: AudioConfig,
+    pub(super) tables: TableSet,
+    pub(super) config: AudioConfig,
     id: ModelId,
 }
 
@@ -64,47 +79,68 @@ pub fn coded_len(p: &AudioParams) -> Result<u64> {
 }
 
 /// Latent frames of a coded channel of `len` samples.
-fn frames(len: u64) -> usize {
+pub(super) fn frames(len: u64) -> usize {
     (len.max(1).div_ceil(BLOCK as u64) as usize) * HYPER_HOP
 }
 
-/// The coded channels of a clip: 24 kHz, mid/side for stereo.
-fn to_coded(audio: &Audio) -> Result<Vec<Vec<f32>>> {
-    let mut channels = audio.resample(MODEL_RATE)?.into_channels();
-    if let [left, right] = channels.as_mut_slice() {
+/// Stereo as mid/side, in place (other channel counts are coded as they are).
+pub(super) fn to_mid_side(channels: &mut [Vec<f32>]) {
+    if let [left, right] = channels {
         for (l, r) in left.iter_mut().zip(right.iter_mut()) {
             (*l, *r) = ((*l + *r) * 0.5, (*l - *r) * 0.5);
         }
     }
-    Ok(channels)
 }
 
-/// The clip from its decoded coded channels.
-fn from_coded(mut channels: Vec<Vec<f32>>, p: &AudioParams) -> Result<Audio> {
-    if let [mid, side] = channels.as_mut_slice() {
+/// Mid/side back to stereo, in place.
+pub(super) fn from_mid_side(channels: &mut [Vec<f32>]) {
+    if let [mid, side] = channels {
         for (m, s) in mid.iter_mut().zip(side.iter_mut()) {
             (*m, *s) = (*m + *s, *m - *s);
         }
     }
-    let mut audio = Audio::new(MODEL_RATE, channels)?.resample(p.sample_rate)?.into_channels();
-    audio.iter_mut().for_each(|c| c.truncate(p.samples as usize));
-    Audio::new(p.sample_rate, audio)
 }
 
-/// The segments `(frames, window)` covering `0..total` frames: each segment's frames and the
-/// window of frames processed for it (the segment plus the halo, clipped to the signal).
-fn segments(total: usize) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+/// The segments `(frames, window)` covering `0..total` frames, `size` frames each: each
+/// segment's frames and the window of frames processed for it (the segment plus `halo` frames
+/// on each side, clipped to the signal).
+pub(super) fn segments(total: usize, size: usize, halo: usize) -> Vec<(Range<usize>, Range<usize>)> {
     (0..total)
-        .step_by(SEGMENT_FRAMES)
+        .step_by(size)
         .map(|start| {
-            let end = (start + SEGMENT_FRAMES).min(total);
-            (start..end, start.saturating_sub(HALO_FRAMES)..(end + HALO_FRAMES).min(total))
+            let end = (start + size).min(total);
+            (start..end, start.saturating_sub(halo)..(end + halo).min(total))
         })
         .collect()
 }
 
+/// The hyper-latent frames (of `zf`) that decide the latent parameters of latent frames `out`.
+pub(super) fn z_window(zf: usize, out: &Range<usize>) -> Range<usize> {
+    (out.start / HYPER_HOP).saturating_sub(Z_HALO)..(out.end.div_ceil(HYPER_HOP) + Z_HALO).min(zf)
+}
+
+/// The latent frames (of `frames`) that h_a needs for hyper-latent frames `z`.
+pub(super) fn y_window(frames: usize, z: &Range<usize>) -> Range<usize> {
+    (z.start * HYPER_HOP).saturating_sub(Y_HALO)..(z.end * HYPER_HOP + Y_HALO).min(frames)
+}
+
+/// Elements `range` of each row, row after row.
+pub(super) fn gather<'a, T: Copy + 'a>(rows: impl IntoIterator<Item = &'a [T]>, range: Range<usize>) -> Vec<T> {
+    rows.into_iter().flat_map(|r| r[range.clone()].iter().copied()).collect()
+}
+
 fn unit() -> f32 {
     (1u32 << ACT_FRAC_BITS) as f32
+}
+
+/// `y − μ` rounded: the latent symbol of a gained latent value and its mean.
+pub(super) fn symbol(y: f32, mean: i32) -> i32 {
+    (y - mean as f32 / unit()).round() as i32
+}
+
+/// `(s + μ) / gain`: the decoded latent value of a symbol and its mean.
+pub(super) fn dequantize(symbol: i32, mean: i32, inv_gain: f32) -> f32 {
+    (symbol as f32 + mean as f32 / unit()) * inv_gain
 }
 
 impl<B: Backend> AudioCodec<B> {
@@ -118,53 +154,72 @@ impl<B: Backend> AudioCodec<B> {
         Ok(Self { h_s: model.int_hyper_synthesis()?, model, device, medians_q, tables: file.tables.clone(), config, id: file.id })
     }
 
-    /// The latent `[M, F]` of one coded channel, by segments.
-    pub fn analysis(&self, signal: &[f32], frames: usize) -> Result<Vec<f32>> {
-        let m = self.config.m;
-        let mut y = vec![0f32; m * frames];
-        for (seg, window) in segments(frames) {
-            let (a, b) = (window.start * HOP, window.end * HOP);
-            let input: Vec<f32> = (a..b).map(|i| signal.get(i).copied().unwrap_or(0.0)).collect();
-            let x = Tensor::<B, 4>::from_data(TensorData::new(input, [1, 1, 1, b - a]), &self.device);
-            let out = to_vec(self.model.analysis(x))?;
-            let width = window.len();
-            for c in 0..m {
-                let from = c * width + (seg.start - window.start);
-                y[c * frames + seg.start..c * frames + seg.end].copy_from_slice(&out[from..from + seg.len()]);
-            }
-        }
-        Ok(y)
+    /// The latent `[M, seg.len()]` of frames `seg` from the samples of frames `window`
+    /// (`window.len() · HOP` of them).
+    pub(super) fn analyze(&self, samples: Vec<f32>, window: &Range<usize>, seg: &Range<usize>) -> Result<Vec<f32>> {
+        let width = window.len();
+        let x = Tensor::<B, 4>::from_data(TensorData::new(samples, [1, 1, 1, width * HOP]), &self.device);
+        let out = to_vec(self.model.analysis(x))?;
+        let from = seg.start - window.start;
+        Ok(out.chunks(width).flat_map(|row| row[from..from + seg.len()].iter().copied()).collect())
     }
 
-    /// One coded channel of `len` samples from its latent `[M, F]`, by segments.
+    /// The samples of frames `seg` from the latent `[M, window.len()]` of frames `window`.
+    pub(super) fn synthesize(&self, y: Vec<f32>, window: &Range<usize>, seg: &Range<usize>) -> Result<Vec<f32>> {
+        let x = Tensor::<B, 4>::from_data(TensorData::new(y, [1, self.config.m, 1, window.len()]), &self.device);
+        let x = to_vec(self.model.synthesis(x))?;
+        let from = (seg.start - window.start) * HOP;
+        Ok(x[from..from + seg.len() * HOP].to_vec())
+    }
+
+    /// The latent `[M, F]` of a whole coded channel, by segments.
+    pub fn analysis(&self, signal: &[f32], frames: usize) -> Result<Vec<f32>> {
+        let mut rows = vec![Vec::with_capacity(frames); self.config.m];
+        for (seg, window) in segments(frames, SEGMENT_FRAMES, HALO_FRAMES) {
+            let input = (window.start * HOP..window.end * HOP).map(|i| signal.get(i).copied().unwrap_or(0.0)).collect();
+            let y = self.analyze(input, &window, &seg)?;
+            rows.iter_mut().zip(y.chunks(seg.len())).for_each(|(r, y)| r.extend_from_slice(y));
+        }
+        Ok(rows.concat())
+    }
+
+    /// A whole coded channel of `len` samples from its latent `[M, F]`, by segments.
     pub fn synthesis(&self, y: &[f32], frames: usize, len: usize) -> Result<Vec<f32>> {
-        let m = self.config.m;
         let mut out = Vec::with_capacity(frames * HOP);
-        for (seg, window) in segments(frames) {
-            let width = window.len();
-            let mut input = Vec::with_capacity(m * width);
-            for c in 0..m {
-                input.extend_from_slice(&y[c * frames + window.start..c * frames + window.end]);
-            }
-            let x = to_vec(self.model.synthesis(Tensor::<B, 4>::from_data(TensorData::new(input, [1, m, 1, width]), &self.device)))?;
-            let from = (seg.start - window.start) * HOP;
-            out.extend_from_slice(&x[from..from + seg.len() * HOP]);
+        for (seg, window) in segments(frames, SEGMENT_FRAMES, HALO_FRAMES) {
+            out.extend(self.synthesize(gather(y.chunks(frames), window.clone()), &window, &seg)?);
         }
         out.truncate(len);
         Ok(out)
     }
 
-    /// Means (activation format) and Gaussian table indexes of a channel's latent from its
-    /// hyper-latent symbols `[N, F/4]`: integer arithmetic only.
-    fn latent_params(&self, z_symbols: &[i32], frames: usize) -> Result<(Vec<i32>, Vec<u32>)> {
-        let zf = frames / HYPER_HOP;
-        let data = hyper_latent_q(z_symbols, &self.medians_q, zf);
-        let params = self.h_s.forward(&IntTensor { channels: self.config.n, height: 1, width: zf, data })?;
-        let m = self.config.m;
-        if (params.channels, params.height, params.width) != (2 * m, 1, frames) {
+    /// The hyper-latent symbols `[N, z.len()]` of hyper-latent frames `z` from the gained
+    /// latent `[M, window.len()]` of latent frames `window` = [`y_window`]`(frames, z)`.
+    pub(super) fn hyper_analyze(&self, y: Vec<f32>, window: &Range<usize>, z: &Range<usize>) -> Result<Vec<i32>> {
+        let out = to_vec(self.model.hyper_analysis(Tensor::<B, 4>::from_data(TensorData::new(y, [1, self.config.m, 1, window.len()]), &self.device)))?;
+        let (width, from) = (window.len() / HYPER_HOP, z.start - window.start / HYPER_HOP);
+        Ok(out
+            .chunks(width)
+            .zip(&self.medians_q)
+            .flat_map(|(row, &median)| row[from..from + z.len()].iter().map(move |&v| (v - median as f32 / unit()).round() as i32))
+            .collect())
+    }
+
+    /// Means (activation format) and Gaussian scale numbers `[M, out.len()]` of latent frames
+    /// `out` from the hyper-latent symbols `[N, z.len()]` of frames `z` = [`z_window`]`(zf, out)`:
+    /// integer arithmetic only. The table of a symbol is `N +` its scale number.
+    pub(super) fn latent_params(&self, z_symbols: &[i32], z: &Range<usize>, out: &Range<usize>) -> Result<(Vec<i32>, Vec<u8>)> {
+        let data = hyper_latent_q(z_symbols, &self.medians_q, z.len());
+        let params = self.h_s.forward(&IntTensor { channels: self.config.n, height: 1, width: z.len(), data })?;
+        let (m, width) = (self.config.m, z.len() * HYPER_HOP);
+        if (params.channels, params.height, params.width) != (2 * m, 1, width) {
             return Err(Error::Model("hyper-synthesis output has the wrong shape".into()));
         }
-        Ok(means_and_tables(params.data, m, frames, self.config.n as u32))
+        let from = out.start - z.start * HYPER_HOP;
+        let mut rows = params.data.chunks(width).map(|row| &row[from..from + out.len()]);
+        let means = rows.by_ref().take(m).flatten().copied().collect();
+        let scales = rows.flatten().map(|&l| scale_index(l) as u8).collect();
+        Ok((means, scales))
     }
 
 }
@@ -178,62 +233,19 @@ impl<B: Backend> MediaCodec for AudioCodec<B> {
         let Media::Audio(audio) = media else {
             return Err(Error::InvalidArgument("an audio model codes audio only".into()));
         };
-        let quality = options.quality.unwrap_or(DEFAULT_QUALITY);
-        let stored = quantize_quality(quality)?;
-        let params = AudioParams { sample_rate: audio.sample_rate(), channels: audio.channel_count() as u16, samples: audio.len() as u64 };
-        let frames = frames(coded_len(&params)?);
-        let (m, n) = (self.config.m, self.config.n);
-        let (gain, _) = self.model.gain_vectors().at_stored(stored)?;
-        let (mut z_all, mut z_idx, mut y_all, mut y_idx) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for channel in to_coded(audio)? {
-            let mut y = self.analysis(&channel, frames)?;
-            y.iter_mut().enumerate().for_each(|(i, v)| *v *= gain[i / frames]);
-            let z = to_vec(self.model.hyper_analysis(Tensor::<B, 4>::from_data(TensorData::new(y.clone(), [1, m, 1, frames]), &self.device)))?;
-            let zf = frames / HYPER_HOP;
-            let z_symbols: Vec<i32> = z.iter().enumerate().map(|(i, &v)| (v - self.medians_q[i / zf] as f32 / unit()).round() as i32).collect();
-            let (means, indexes) = self.latent_params(&z_symbols, frames)?;
-            y_all.extend(y.iter().zip(&means).map(|(&v, &mu)| (v - mu as f32 / unit()).round() as i32));
-            y_idx.extend(indexes);
-            z_all.extend(z_symbols);
-            z_idx.extend(channel_indexes(n, zf, 0));
-        }
-        let chunks = vec![
-            Chunk { fourcc: FourCc::QLTY, required: true, payload: stored.to_le_bytes().to_vec() },
-            Chunk { fourcc: FourCc::ZLAT, required: true, payload: entropy::encode(&z_all, &z_idx, &self.tables)? },
-            Chunk { fourcc: FourCc::YLAT, required: true, payload: entropy::encode(&y_all, &y_idx, &self.tables)? },
-        ];
-        Ok((MediaParams::Audio(params), chunks))
+        self.encode_source(&mut audio.source(), options.quality)
     }
 
     fn decode(&self, header: &Header, chunks: &[Chunk]) -> Result<Media> {
         let MediaParams::Audio(params) = header.params else {
             return Err(Error::Malformed("not an audio file".into()));
         };
-        let stored = match find_chunk(chunks, FourCc::QLTY)? {
-            &[lo, hi] => u16::from_le_bytes([lo, hi]),
-            other => return Err(Error::Malformed(format!("chunk 'QLTY' has {} bytes, expected 2", other.len()))),
-        };
-        let (_, inv_gain) = self.model.gain_vectors().at_stored(stored)?;
-        let len = coded_len(&params)?;
-        let frames = frames(len);
-        let channels = usize::from(params.channels);
-        let (m, n) = (self.config.m, self.config.n);
-        let zf = frames / HYPER_HOP;
-        let z_idx: Vec<u32> = (0..channels).flat_map(|_| channel_indexes(n, zf, 0)).collect();
-        let z_all = entropy::decode(find_chunk(chunks, FourCc::ZLAT)?, &z_idx, &self.tables)?;
-        let mut params_per_channel = Vec::with_capacity(channels);
-        for z in z_all.chunks(n * zf) {
-            params_per_channel.push(self.latent_params(z, frames)?);
-        }
-        let y_idx: Vec<u32> = params_per_channel.iter().flat_map(|(_, idx)| idx.iter().copied()).collect();
-        let y_all = entropy::decode(find_chunk(chunks, FourCc::YLAT)?, &y_idx, &self.tables)?;
-        let mut coded = Vec::with_capacity(channels);
-        for (symbols, (means, _)) in y_all.chunks(m * frames).zip(&params_per_channel) {
-            let y_hat: Vec<f32> =
-                symbols.iter().zip(means).enumerate().map(|(i, (&v, &mu))| (v as f32 + mu as f32 / unit()) * inv_gain[i / frames]).collect();
-            coded.push(self.synthesis(&y_hat, frames, len as usize)?);
-        }
-        Ok(Media::Audio(from_coded(coded, &params)?))
+        let mut channels = vec![Vec::new(); usize::from(params.channels)];
+        self.decode_blocks(header, chunks, None, &mut |block| {
+            channels.iter_mut().zip(block).for_each(|(c, b)| c.extend_from_slice(b));
+            Ok(())
+        })?;
+        Ok(Media::Audio(Audio::new(params.sample_rate, channels)?))
     }
 }
 
@@ -243,6 +255,10 @@ mod tests {
 
     use super::*;
     use crate::codec::{Architecture, TrainingRecord};
+    use crate::container::FourCc;
+    use crate::entropy::channel_indexes;
+    use crate::latent::gaussian::means_and_tables;
+    use crate::media::AudioSource;
     use crate::nn::CodecModel;
 
     fn codec() -> AudioCodec {
@@ -259,13 +275,17 @@ mod tests {
         a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
     }
 
+    fn signal(len: usize, seed: usize) -> Vec<f32> {
+        (0..len).map(|i| (i as f32 * 0.013).sin() * 0.3 + (((i + seed) * 7919) % 101) as f32 / 1000.0).collect()
+    }
+
     /// 25 s: three segments, so two inner boundaries with halos.
     #[test]
     fn segmented_transforms_equal_whole_signal_processing() {
         let codec = codec();
         let frames = 25 * 75;
         let len = frames * HOP;
-        let signal: Vec<f32> = (0..len).map(|i| (i as f32 * 0.013).sin() * 0.3 + ((i * 7919) % 101) as f32 / 1000.0).collect();
+        let signal = signal(len, 0);
         let device = Default::default();
         let whole = to_vec(codec.model.analysis(Tensor::<Cpu, 4>::from_data(TensorData::new(signal.clone(), [1, 1, 1, len]), &device))).unwrap();
         let y = codec.analysis(&signal, frames).unwrap();
@@ -275,11 +295,107 @@ mod tests {
         assert!(worst(&x, &whole) < 1e-4, "output differs by {}", worst(&x, &whole));
     }
 
+    /// h_a and the integer h_s on windows with their halos give exactly the integers of
+    /// whole-channel processing, for aligned segments and for the unaligned g_s windows.
+    #[test]
+    fn segmented_hyperprior_equals_whole_channel_processing() {
+        let codec = codec();
+        let (m, frames) = (8, 400);
+        let zf = frames / HYPER_HOP;
+        let y: Vec<f32> = signal(m * frames, 3).iter().map(|v| v * 40.0).collect();
+        let z_whole = to_vec(codec.model.hyper_analysis(Tensor::<Cpu, 4>::from_data(TensorData::new(y.clone(), [1, m, 1, frames]), &Default::default()))).unwrap();
+        let z_whole: Vec<i32> = z_whole.iter().enumerate().map(|(i, &v)| (v - codec.medians_q[i / zf] as f32 / unit()).round() as i32).collect();
+        assert!(z_whole.iter().any(|&s| s != 0), "a test that codes only zeros proves little");
+        let data = hyper_latent_q(&z_whole, &codec.medians_q, zf);
+        let params = codec.h_s.forward(&IntTensor { channels: 8, height: 1, width: zf, data }).unwrap();
+        let (means_whole, tables_whole) = means_and_tables(params.data, m, frames, 8);
+        for (seg, _) in segments(frames, 40, 0) {
+            let z = seg.start / HYPER_HOP..seg.end / HYPER_HOP;
+            let window = y_window(frames, &z);
+            let symbols = codec.hyper_analyze(gather(y.chunks(frames), window.clone()), &window, &z).unwrap();
+            assert_eq!(symbols, gather(z_whole.chunks(zf), z.clone()), "h_a on frames {seg:?}");
+        }
+        for size in [40, 30, 7] {
+            for (_, window) in segments(frames, size, HALO_FRAMES) {
+                let zw = z_window(zf, &window);
+                let (means, scales) = codec.latent_params(&gather(z_whole.chunks(zf), zw.clone()), &zw, &window).unwrap();
+                assert_eq!(means, gather(means_whole.chunks(frames), window.clone()), "means of frames {window:?}");
+                let tables: Vec<u32> = scales.iter().map(|&k| 8 + u32::from(k)).collect();
+                assert_eq!(tables, gather(tables_whole.chunks(frames), window.clone()), "tables of frames {window:?}");
+            }
+        }
+    }
+
+    /// The coding of the format as it was first written: the whole clip resampled at once,
+    /// h_a and h_s over whole channels, all symbols and indexes in memory.
+    fn encode_whole(codec: &AudioCodec, audio: &Audio, stored: u16) -> Vec<Chunk> {
+        let mut channels = audio.resample(MODEL_RATE).unwrap().into_channels();
+        to_mid_side(&mut channels);
+        let frames = frames(channels[0].len() as u64);
+        let (m, n, zf) = (8, 8, frames / HYPER_HOP);
+        let (gain, _) = codec.model.gain_vectors().at_stored(stored).unwrap();
+        let (mut z_all, mut z_idx, mut y_all, mut y_idx) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for channel in channels {
+            let mut y = codec.analysis(&channel, frames).unwrap();
+            y.iter_mut().enumerate().for_each(|(i, v)| *v *= gain[i / frames]);
+            let z = to_vec(codec.model.hyper_analysis(Tensor::<Cpu, 4>::from_data(TensorData::new(y.clone(), [1, m, 1, frames]), &Default::default()))).unwrap();
+            let z_symbols: Vec<i32> = z.iter().enumerate().map(|(i, &v)| (v - codec.medians_q[i / zf] as f32 / unit()).round() as i32).collect();
+            let data = hyper_latent_q(&z_symbols, &codec.medians_q, zf);
+            let params = codec.h_s.forward(&IntTensor { channels: n, height: 1, width: zf, data }).unwrap();
+            let (means, indexes) = means_and_tables(params.data, m, frames, n as u32);
+            y_all.extend(y.iter().zip(&means).map(|(&v, &mu)| symbol(v, mu)));
+            y_idx.extend(indexes);
+            z_all.extend(z_symbols);
+            z_idx.extend(channel_indexes(n, zf, 0));
+        }
+        vec![
+            Chunk { fourcc: FourCc::QLTY, required: true, payload: stored.to_le_bytes().to_vec() },
+            Chunk { fourcc: FourCc::ZLAT, required: true, payload: crate::entropy::encode(&z_all, &z_idx, &codec.tables).unwrap() },
+            Chunk { fourcc: FourCc::YLAT, required: true, payload: crate::entropy::encode(&y_all, &y_idx, &codec.tables).unwrap() },
+        ]
+    }
+
+    /// A source that hands out at most 777 frames at a time.
+    struct Trickle<S>(S);
+
+    impl<S: AudioSource> AudioSource for Trickle<S> {
+        fn sample_rate(&self) -> u32 {
+            self.0.sample_rate()
+        }
+        fn channel_count(&self) -> usize {
+            self.0.channel_count()
+        }
+        fn frames(&self) -> usize {
+            self.0.frames()
+        }
+        fn read(&mut self, max: usize, out: &mut [Vec<f32>]) -> Result<usize> {
+            self.0.read(max.min(777), out)
+        }
+    }
+
+    /// 30 s of 44.1 kHz stereo (three g_a segments, three hyperprior segments): the same chunks
+    /// as whole-clip coding, whatever the size of the blocks read.
+    #[test]
+    fn block_coding_equals_whole_clip_coding() {
+        let codec = codec();
+        let len = 30 * 44_100 + 123;
+        let audio = Audio::new(44_100, vec![signal(len, 0), signal(len, 17).iter().map(|v| v * 0.5).collect()]).unwrap();
+        let stored = 5 * 256;
+        let expected = encode_whole(&codec, &audio, stored);
+        assert!(expected[1].payload.len() > 100 && expected[2].payload.len() > 1000, "a test that codes only zeros proves little");
+        let (_, chunks) = codec.encode_source(&mut audio.source(), Some(5.0)).unwrap();
+        assert!(chunks == expected, "blocks of 65536 frames code differently");
+        let (_, chunks) = codec.encode_source(&mut Trickle(audio.source()), Some(5.0)).unwrap();
+        assert!(chunks == expected, "blocks of 777 frames code differently");
+    }
+
     #[test]
     fn mid_side_round_trips() {
-        let audio = Audio::new(24_000, vec![vec![0.5, -0.25, 0.125], vec![0.25, 0.25, -0.5]]).unwrap();
-        let params = AudioParams { sample_rate: 24_000, channels: 2, samples: 3 };
-        let back = from_coded(to_coded(&audio).unwrap(), &params).unwrap();
-        assert_eq!(back, audio);
+        let audio = vec![vec![0.5, -0.25, 0.125], vec![0.25, 0.25, -0.5]];
+        let mut coded = audio.clone();
+        to_mid_side(&mut coded);
+        assert_eq!(coded[0], [0.375, 0.0, -0.1875]);
+        from_mid_side(&mut coded);
+        assert_eq!(coded, audio);
     }
 }

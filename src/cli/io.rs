@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::codec::Info;
 use crate::container::{MediaParams, MAGIC};
-use crate::media::{Audio, Image, Media, Video};
+use crate::media::{Image, Media, Video};
 use crate::{Error, Result};
 
 /// Where a video encode into `output` keeps its finished groups: `OUT.part`.
@@ -35,21 +35,57 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>> {
     }
 }
 
-/// Reads media to encode, detecting its kind from the content; a folder is read as PNG video
-/// frames at `fps`.
-pub fn read_media(path: &Path, fps: (u32, u32)) -> Result<Media> {
+/// What `nmc encode` reads: a WAV stream, coded block by block, or other media read whole.
+pub enum Input {
+    /// A WAV file, or the WAV bytes read from stdin.
+    Wav(Wav),
+    /// Any other media.
+    Media(Media),
+}
+
+/// A WAV input that can be read more than once (a target bitrate encodes it several times).
+pub enum Wav {
+    File(std::path::PathBuf),
+    Bytes(Vec<u8>),
+}
+
+impl Wav {
+    /// The WAV stream from its start.
+    pub fn open(&self) -> Result<Box<dyn Read + '_>> {
+        Ok(match self {
+            Wav::File(path) => Box::new(std::io::BufReader::new(std::fs::File::open(path).map_err(|e| Error::io(path, e))?)),
+            Wav::Bytes(bytes) => Box::new(std::io::Cursor::new(bytes)),
+        })
+    }
+}
+
+fn is_wav(head: &[u8]) -> bool {
+    head.starts_with(b"RIFF") && head.get(8..12) == Some(b"WAVE")
+}
+
+/// Reads what to encode, detecting its kind from the content: a WAV file is only opened (it is
+/// read block by block while coding), a folder is read as PNG video frames at `fps`.
+pub fn read_encode_input(path: &Path, fps: (u32, u32)) -> Result<Input> {
     if path.is_dir() {
-        return Ok(Media::Video(Video::read_png_dir(path, fps)?));
+        return Ok(Input::Media(Media::Video(Video::read_png_dir(path, fps)?)));
+    }
+    if !is_stdio(path) {
+        let mut head = Vec::with_capacity(12);
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        file.take(12).read_to_end(&mut head).map_err(|e| Error::io(path, e))?;
+        if is_wav(&head) {
+            return Ok(Input::Wav(Wav::File(path.to_owned())));
+        }
     }
     let bytes = read_input(path)?;
+    if is_wav(&bytes) {
+        return Ok(Input::Wav(Wav::Bytes(bytes)));
+    }
     if bytes.starts_with(&MAGIC) {
         return Err(Error::UnsupportedMedia("the input is already an .nmc file".into()).in_file(path));
     }
-    if bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(b"WAVE") {
-        return Ok(Media::Audio(Audio::from_wav_bytes(&bytes).map_err(|e| e.in_file(path))?));
-    }
     if bytes.starts_with(b"YUV4MPEG2") {
-        return Ok(Media::Video(Video::from_y4m(&bytes).map_err(|e| e.in_file(path))?));
+        return Ok(Input::Media(Media::Video(Video::from_y4m(&bytes).map_err(|e| e.in_file(path))?)));
     }
     let image = Image::from_file_bytes(&bytes).map_err(|_| {
         Error::UnsupportedMedia(
@@ -57,7 +93,7 @@ pub fn read_media(path: &Path, fps: (u32, u32)) -> Result<Media> {
         )
             .in_file(path)
     })?;
-    Ok(Media::Image(image))
+    Ok(Input::Media(Media::Image(image)))
 }
 
 /// Refuses early when the output exists and `--force` is not given (so no work is wasted).
@@ -68,19 +104,13 @@ pub fn check_output(path: &Path, force: bool) -> Result<()> {
     Ok(())
 }
 
-/// Encodes decoded media in the format OUT asks for (images: by extension, PNG for stdout;
-/// audio: 16-bit WAV).
+/// Encodes decoded images and video in the format OUT asks for (images: by extension, PNG for
+/// stdout; video: .y4m). Audio is written by [`write_wav`].
 pub fn encode_media(media: &Media, path: &Path) -> Result<Vec<u8>> {
     match media {
         Media::Image(image) if is_stdio(path) => image.encode(::image::ImageFormat::Png),
         Media::Image(image) => image.encode_for_path(path).map_err(|e| e.in_file(path)),
-        Media::Audio(audio) => {
-            let wav = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("wav"));
-            if !is_stdio(path) && !wav {
-                return Err(Error::UnsupportedMedia("the file holds audio, which decodes to WAV: name the output *.wav".into()).in_file(path));
-            }
-            audio.to_wav_bytes()
-        }
+        Media::Audio(audio) => audio.to_wav_bytes(),
         Media::Video(video) => {
             let y4m = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("y4m"));
             if !is_stdio(path) && !y4m {
@@ -90,6 +120,34 @@ pub fn encode_media(media: &Media, path: &Path) -> Result<Vec<u8>> {
         }
     }
 }
+
+/// Writes a WAV decoded block by block by `decode` into OUT (`*.wav`, or `-` for stdout, which
+/// is buffered since a WAV header needs the length) atomically. Errors writing name OUT; others
+/// are left for the caller to name the input.
+pub fn write_wav(path: &Path, force: bool, decode: impl FnOnce(&mut dyn WriteSeek) -> Result<()>) -> Result<()> {
+    let wav = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("wav"));
+    let name = |e: Error| match e {
+        Error::Io { source, .. } => Error::io(display(path), source),
+        e => e,
+    };
+    if is_stdio(path) {
+        let mut out = std::io::Cursor::new(Vec::new());
+        decode(&mut out).map_err(name)?;
+        return write_output(path, &out.into_inner(), force);
+    }
+    if !wav {
+        return Err(Error::UnsupportedMedia("the file holds audio, which decodes to WAV: name the output *.wav".into()).in_file(path));
+    }
+    crate::fsutil::write_atomic_with(path, force, |file| {
+        let mut out = std::io::BufWriter::new(file);
+        decode(&mut out).map_err(name)?;
+        out.flush().map_err(|e| Error::io(path, e))
+    })
+}
+
+/// A seekable output (a WAV header is completed at the end).
+pub trait WriteSeek: Write + std::io::Seek {}
+impl<T: Write + std::io::Seek> WriteSeek for T {}
 
 /// Whether OUT names a folder of frames: it ends with a path separator or is an existing folder.
 pub fn is_frame_folder(path: &Path) -> bool {

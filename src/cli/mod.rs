@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use crate::container::MediaKind;
 use crate::{DecodeOptions, Device, EncodeOptions, Media, Model, Result};
 
 /// nmc — a learned media codec.
@@ -96,28 +97,27 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Encode { input, output, quality, bitrate, model, steps, resume, device, fps, force } => {
             io::check_output(&output, force)?;
             let model = model.map(|p| Model::load(&p).map(Arc::new)).transpose()?;
-            let media = io::read_media(&input, fps)?;
+            let source = io::read_encode_input(&input, fps)?;
             // Video groups are checkpointed beside a file output: OUT.part, removed on success.
             let checkpoint = (!io::is_stdio(&output)).then(|| io::part_path(&output));
             let options = EncodeOptions { quality, model, steps, progress: true, device, checkpoint: checkpoint.clone(), resume };
-            let bytes = match bitrate {
-                Some(kbps) => crate::encode_at_bitrate(&media, &options, kbps),
-                None => crate::encode(&media, &options),
+            let bytes = match (&source, bitrate) {
+                (io::Input::Wav(wav), Some(kbps)) => crate::audio::encode_wav_at_bitrate(|| wav.open(), &options, kbps),
+                (io::Input::Wav(wav), None) => crate::audio::encode_wav(wav.open()?, &options),
+                (io::Input::Media(media), Some(kbps)) => crate::encode_at_bitrate(media, &options, kbps),
+                (io::Input::Media(media), None) => crate::encode(media, &options),
             }
             .map_err(|e| e.in_file(&input))?;
             io::write_output(&output, &bytes, force)?;
             if let Some(part) = checkpoint.filter(|p| p.exists()) {
                 std::fs::remove_file(&part).map_err(|e| crate::Error::io(&part, e))?;
             }
-            let bits = bytes.len() as f64 * 8.0;
-            let rate = match &media {
-                Media::Image(image) => format!("{:.4} bpp", bits / (image.width() as f64 * image.height() as f64)),
-                Media::Audio(audio) => format!("{:.3} kbps", bits / audio.duration() / 1000.0),
-                Media::Video(video) => format!(
-                    "{:.4} bpp, {:.1} kbps",
-                    bits / (video.width() * video.height() * video.frames().len()) as f64,
-                    bits / video.duration() / 1000.0
-                ),
+            let info = crate::inspect(&bytes)?;
+            let rate = match (info.bits_per_pixel, info.kbps) {
+                (Some(bpp), Some(kbps)) => format!("{bpp:.4} bpp, {kbps:.1} kbps"),
+                (Some(bpp), None) => format!("{bpp:.4} bpp"),
+                (None, Some(kbps)) => format!("{kbps:.3} kbps"),
+                (None, None) => String::new(),
             };
             eprintln!("{}: {} bytes, {rate}", io::display(&output), bytes.len());
             Ok(())
@@ -126,10 +126,11 @@ pub fn run(cli: Cli) -> Result<()> {
             io::check_output(&output, force)?;
             let models = model.map(|p| Model::load(&p).map(Arc::new)).transpose()?.into_iter().collect();
             let bytes = io::read_input(&input)?;
-            let mut media = crate::decode_with(&bytes, &DecodeOptions { models }).map_err(|e| e.in_file(&input))?;
-            if let (Some(rate), Media::Audio(audio)) = (rate, &media) {
-                media = Media::Audio(audio.resample(rate)?);
+            let options = DecodeOptions { models };
+            if crate::inspect(&bytes).is_ok_and(|info| info.header.params.kind() == MediaKind::Audio) {
+                return io::write_wav(&output, force, |out| crate::audio::decode_to_wav(&bytes, &options, rate, out).map_err(|e| e.in_file(&input)));
             }
+            let media = crate::decode_with(&bytes, &options).map_err(|e| e.in_file(&input))?;
             if let (Media::Video(video), true) = (&media, io::is_frame_folder(&output)) {
                 return video.write_png_dir(&output);
             }

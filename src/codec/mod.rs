@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::container::{find_chunk, Chunk, Container, FourCc, Header, MediaParams, ModelId};
+use crate::container::{find_chunk, Chunk, Container, FourCc, Header, MediaKind, MediaParams, ModelId};
 use crate::latent::gain::QUALITY_RANGE;
 use crate::media::Media;
 use crate::{Error, Result};
@@ -21,7 +21,7 @@ use crate::{Error, Result};
 pub type Cpu = burn::backend::Flex;
 
 /// What a medium's codec implements; `codec` dispatches to it by media kind.
-pub trait MediaCodec: Send + Sync {
+pub trait MediaCodec: Send + Sync + std::any::Any {
     /// Identity of the model this codec runs.
     fn model_id(&self) -> ModelId;
     /// Codes `media` into header parameters and chunks.
@@ -65,19 +65,25 @@ pub struct DecodeOptions {
 /// # Ok::<(), nmc::Error>(())
 /// ```
 pub fn encode(media: &Media, options: &EncodeOptions) -> Result<Vec<u8>> {
+    let model = encoding_model(media.kind(), options)?;
+    let (params, chunks) = model.codec().encode(media, options)?;
+    container_bytes(&model, params, chunks)
+}
+
+/// The model that codes media of `kind` with `options`: the one given, else the embedded default.
+pub(crate) fn encoding_model(kind: MediaKind, options: &EncodeOptions) -> Result<Arc<Model>> {
     let model = match &options.model {
         Some(model) => model.clone(),
-        None => Model::embedded(media.kind())?,
+        None => Model::embedded(kind)?,
     };
-    if model.kind() != media.kind() {
-        return Err(Error::InvalidArgument(format!(
-            "model {} codes {:?} media, the input is {:?}",
-            model.id(),
-            model.kind(),
-            media.kind()
-        )));
+    if model.kind() != kind {
+        return Err(Error::InvalidArgument(format!("model {} codes {:?} media, the input is {kind:?}", model.id(), model.kind())));
     }
-    let (params, chunks) = model.codec().encode(media, options)?;
+    Ok(model)
+}
+
+/// The `.nmc` bytes of what `model` coded.
+pub(crate) fn container_bytes(model: &Model, params: MediaParams, chunks: Vec<Chunk>) -> Result<Vec<u8>> {
     let mut container = Container::new(model.id(), params);
     for chunk in chunks {
         container.push(chunk.fourcc, chunk.required, chunk.payload);
@@ -85,18 +91,25 @@ pub fn encode(media: &Media, options: &EncodeOptions) -> Result<Vec<u8>> {
     container.to_bytes()
 }
 
+/// Bisections of the quality for a target bitrate: audio to the stored quality's resolution.
+pub(crate) const AUDIO_HALVINGS: usize = 11;
+
 /// Encodes audio or video at the largest quality whose file does not exceed `kbps`, searched by
 /// bisection on the real coded size (the lowest quality when even that is larger). Audio
 /// bisects to the stored quality's resolution (1/256); video, where every probe is a whole
 /// fit, to 1/8 of a quality step (6 probes besides the two ends).
 pub fn encode_at_bitrate(media: &Media, options: &EncodeOptions, kbps: f64) -> Result<Vec<u8>> {
     let (seconds, halvings) = match media {
-        Media::Audio(audio) => (audio.duration(), 11),
+        Media::Audio(audio) => (audio.duration(), AUDIO_HALVINGS),
         Media::Video(video) => (video.duration(), 6),
         Media::Image(_) => return Err(Error::InvalidArgument("a target bitrate applies to audio and video only".into())),
     };
+    bisect_bitrate(seconds, halvings, kbps, |quality| encode(media, &EncodeOptions { quality: Some(quality), ..options.clone() }))
+}
+
+/// The bisection of [`encode_at_bitrate`] over `at(quality)`, for a clip of `seconds`.
+pub(crate) fn bisect_bitrate(seconds: f64, halvings: usize, kbps: f64, at: impl Fn(f32) -> Result<Vec<u8>>) -> Result<Vec<u8>> {
     let rate = |bytes: &[u8]| bytes.len() as f64 * 8.0 / seconds / 1000.0;
-    let at = |quality: f32| encode(media, &EncodeOptions { quality: Some(quality), ..options.clone() });
     let (mut low, mut high) = QUALITY_RANGE;
     let mut best = at(low)?;
     if rate(&best) > kbps {
@@ -125,6 +138,12 @@ pub fn decode(bytes: &[u8]) -> Result<Media> {
 
 /// Decodes `.nmc` bytes, looking the file's model up among `options.models` and the embedded ones.
 pub fn decode_with(bytes: &[u8], options: &DecodeOptions) -> Result<Media> {
+    let (container, model) = parse_with_model(bytes, options)?;
+    model.codec().decode(&container.header, &container.chunks)
+}
+
+/// Parses a file and finds its model among `options.models` and the embedded ones.
+pub(crate) fn parse_with_model(bytes: &[u8], options: &DecodeOptions) -> Result<(Container, Arc<Model>)> {
     let container = Container::parse(bytes)?;
     let header = &container.header;
     let model = match options.models.iter().find(|m| m.id() == header.model) {
@@ -134,7 +153,7 @@ pub fn decode_with(bytes: &[u8], options: &DecodeOptions) -> Result<Media> {
     if model.kind() != header.params.kind() {
         return Err(Error::Malformed(format!("model {} does not code {:?} media", model.id(), header.params.kind())));
     }
-    model.codec().decode(header, &container.chunks)
+    Ok((container, model))
 }
 
 /// A summary of an `.nmc` file, as shown by `nmc info`.

@@ -237,9 +237,15 @@ fn coder_bug<E: fmt::Debug>(e: E) -> Error {
 /// out of range.
 pub fn encode(values: &[i32], indexes: &[u32], tables: &TableSet) -> Result<Vec<u8>> {
     check_lengths(values.len(), indexes.len())?;
+    encode_pairs(values.iter().copied().zip(indexes.iter().copied()), tables)
+}
+
+/// [`encode`] of `(value, table index)` pairs given by an iterator (no index array needed).
+pub fn encode_pairs(pairs: impl IntoIterator<Item = (i32, u32)>, tables: &TableSet) -> Result<Vec<u8>> {
+    let pairs = pairs.into_iter();
     let esc = escape_models();
-    let mut enc = DefaultRangeEncoder::with_write_backend(Vec::with_capacity(values.len() / 8 + 4));
-    for (&value, &index) in values.iter().zip(indexes) {
+    let mut enc = DefaultRangeEncoder::with_write_backend(Vec::with_capacity(pairs.size_hint().0 / 8 + 4));
+    for (value, index) in pairs {
         let c = tables.coder(index)?;
         let rel = i64::from(value) - i64::from(c.offset);
         if (rel as u64) < u64::from(c.n) {
@@ -281,6 +287,12 @@ fn malformed<E: fmt::Debug>(e: E) -> Error {
 /// escaped value outside `i32`, the range coder reports invalid data) and otherwise garbage
 /// values (inherent to range coding). An index out of range is [`Error::Model`].
 pub fn decode(data: &[u8], indexes: &[u32], tables: &TableSet) -> Result<Vec<i32>> {
+    decode_indexes(data, indexes.iter().copied(), tables)
+}
+
+/// [`decode`] with the table indexes given by an iterator (one value decoded per index).
+pub fn decode_indexes(data: &[u8], indexes: impl IntoIterator<Item = u32>, tables: &TableSet) -> Result<Vec<i32>> {
+    let indexes = indexes.into_iter();
     if !data.len().is_multiple_of(4) {
         return Err(Error::Malformed(format!(
             "range-coded data is {} bytes, not a multiple of 4",
@@ -296,8 +308,8 @@ pub fn decode(data: &[u8], indexes: &[u32], tables: &TableSet) -> Result<Vec<i32
         Err(e) => match e {},
     };
     let esc = escape_models();
-    let mut out = Vec::with_capacity(indexes.len());
-    for &index in indexes {
+    let mut out = Vec::with_capacity(indexes.size_hint().0);
+    for index in indexes {
         let c = tables.coder(index)?;
         let sym = Decode::<PREC>::decode_symbol(&mut dec, &c.decoder).map_err(malformed)? as u32;
         let value = if sym < c.n {

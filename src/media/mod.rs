@@ -4,7 +4,7 @@ mod audio;
 mod image;
 mod video;
 
-pub use self::audio::Audio;
+pub use self::audio::{Audio, AudioSource, Resampler, WavReader, WavWriter};
 pub use self::image::Image;
 pub use self::video::{chroma_size, rgb_to_ycbcr, ycbcr_to_rgb, Frame, Video};
 
