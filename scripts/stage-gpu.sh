@@ -2,12 +2,12 @@
 # Builds the CUDA binaries here and stages what a GPU run needs in gpu/ (git-ignored, ≤ 64 MiB),
 # to be carried to the GPU machine: `run(command="bash scripts/gpu-run.sh", carry=["gpu"])`.
 #   scripts/stage-gpu.sh [MODEL [AUDIO_MODEL]]
-#     MODEL: image checkpoint to resume, default models/image-factorized.nmcm; `new` stages none:
+#     MODEL: image checkpoint to resume, default models/image-hyperprior.nmcm; `new` stages none:
 #            gpu-run.sh then starts a new hyperprior model.
 #     AUDIO_MODEL: audio checkpoint to resume, default models/audio.nmcm (`new`: a new model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-model=${1:-models/image-factorized.nmcm}
+model=${1:-models/image-hyperprior.nmcm}
 audio_model=${2:-models/audio.nmcm}
 cargo build --release --features cuda --target-dir target/cuda --bins --bench train_step
 rm -rf gpu && mkdir -p gpu/train gpu/audio

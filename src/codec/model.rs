@@ -13,7 +13,11 @@ use super::model_file::{Architecture, ModelFile, ModelMeta};
 use super::{Cpu, MediaCodec};
 
 /// The default image model, embedded in the binary (how it was trained: see its metadata and the README).
-pub const DEFAULT_IMAGE_MODEL: &[u8] = include_bytes!("../../models/image-factorized.nmcm");
+pub const DEFAULT_IMAGE_MODEL: &[u8] = include_bytes!("../../models/image-hyperprior.nmcm");
+
+/// The previous default image model (factorized prior), embedded so that files coded with it
+/// still decode without `--model`; encoding uses [`DEFAULT_IMAGE_MODEL`].
+const PREVIOUS_IMAGE_MODEL: &[u8] = include_bytes!("../../models/image-factorized.nmcm");
 
 /// The default audio model, embedded in the binary (how it was trained: see its metadata and the README).
 pub const DEFAULT_AUDIO_MODEL: &[u8] = include_bytes!("../../models/audio.nmcm");
@@ -63,9 +67,10 @@ impl Model {
         }
     }
 
-    /// The embedded model with this id, if any.
+    /// The embedded model with this id, if any (the defaults, then earlier defaults).
     pub fn embedded_by_id(id: ModelId) -> Option<Arc<Model>> {
-        [MediaKind::Image, MediaKind::Audio, MediaKind::Video].into_iter().filter_map(|kind| Self::embedded(kind).ok()).find(|m| m.id == id)
+        let defaults = [MediaKind::Image, MediaKind::Audio, MediaKind::Video].into_iter().filter_map(|kind| Self::embedded(kind).ok());
+        defaults.chain(embedded(&PREVIOUS_IMAGE, PREVIOUS_IMAGE_MODEL, "previous image").ok()).find(|m| m.id == id)
     }
 
     /// Content hash of the model file.
@@ -97,6 +102,7 @@ type Embedded = OnceLock<std::result::Result<Arc<Model>, String>>;
 static IMAGE: Embedded = OnceLock::new();
 static AUDIO: Embedded = OnceLock::new();
 static VIDEO: Embedded = OnceLock::new();
+static PREVIOUS_IMAGE: Embedded = OnceLock::new();
 
 /// An embedded model, parsed on first use.
 fn embedded(cell: &'static Embedded, bytes: &[u8], what: &str) -> Result<Arc<Model>> {

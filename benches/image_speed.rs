@@ -1,0 +1,64 @@
+//! Speed of the default image model on one image (default: Kodak's kodim23, 768×512, or the
+//! sample): whole encode and decode at quality 4, and the tiled transforms alone (g_a, g_s);
+//! the rest of each is h_a, the integer hyper-synthesis and range coding. Medians of 5 runs.
+//!
+//! `cargo bench --bench image_speed -- [IMAGE]`
+
+use std::time::Instant;
+
+use nmc::codec::{Architecture, Cpu, ModelFile, DEFAULT_IMAGE_MODEL};
+use nmc::container::ImageParams;
+use nmc::image::tiling::{self, DEFAULT_TILING};
+use nmc::image::{HyperpriorModel, DOWNSAMPLING, HYPER_DOWNSAMPLING};
+use nmc::nn::load_tensors;
+use nmc::{EncodeOptions, Image, Media};
+
+fn median(mut f: impl FnMut()) -> f64 {
+    let mut t: Vec<f64> = (0..5)
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed().as_secs_f64()
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let kodim23 = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/images/kodak/kodim23.png");
+    let default = if std::path::Path::new(kodim23).exists() { kodim23.to_string() } else { concat!(env!("CARGO_MANIFEST_DIR"), "/samples/factory.png").to_string() };
+    let path = args.first().cloned().unwrap_or(default);
+    let image = Image::read(path.as_ref()).expect("image");
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let megapixels = (w * h) as f64 / 1e6;
+
+    let file = ModelFile::parse(DEFAULT_IMAGE_MODEL).unwrap();
+    let Architecture::ImageHyperprior(config) = file.meta.architecture else { panic!("the default image model is a hyperprior") };
+    let device = Default::default();
+    let model = load_tensors(HyperpriorModel::<Cpu>::new(config, &device), &file.tensors).unwrap();
+    let block = DOWNSAMPLING * HYPER_DOWNSAMPLING;
+    let latent = (h.div_ceil(block) * block / DOWNSAMPLING, w.div_ceil(block) * block / DOWNSAMPLING);
+    let params = ImageParams { width: w as u32, height: h as u32, channels: image.channels(), bit_depth: 8 };
+
+    let media = Media::Image(image.clone());
+    let bytes = nmc::encode(&media, &EncodeOptions::default()).unwrap();
+    let encode = median(|| drop(nmc::encode(&media, &EncodeOptions::default()).unwrap()));
+    let decode = median(|| drop(nmc::decode(&bytes).unwrap()));
+    let mut y = Vec::new();
+    let analysis = median(|| y = tiling::analysis(&image, latent, config.m, DEFAULT_TILING, &device, |x| model.analysis(x)).unwrap());
+    let synthesis = median(|| drop(tiling::synthesis(&y, config.m, latent, &params, DEFAULT_TILING, &device, |y| model.synthesis(y)).unwrap()));
+    println!("{path}: {w}x{h}, {:.3} bpp at quality 4, model N={} M={}", bytes.len() as f64 * 8.0 / (w * h) as f64, config.n, config.m);
+    println!("{:<44} {:>8} {:>8}", "stage", "s", "MP/s");
+    for (name, t) in [
+        ("encode (whole)", encode),
+        ("  g_a (analysis transform, tiled)", analysis),
+        ("  rest: h_a, hyper-synthesis, range coding", encode - analysis),
+        ("decode (whole)", decode),
+        ("  g_s (synthesis transform, tiled)", synthesis),
+        ("  rest: hyper-synthesis, range decoding", decode - synthesis),
+    ] {
+        println!("{name:<44} {t:>8.3} {:>8.2}", megapixels / t);
+    }
+}
