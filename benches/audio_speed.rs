@@ -4,23 +4,12 @@
 //!
 //! `cargo bench --bench audio_speed -- [CLIP.wav] [SECONDS]`
 
-use std::time::Instant;
+mod common;
 
+use common::median_time;
 use nmc::audio::{AudioCodec, HOP, HYPER_HOP};
 use nmc::codec::{Architecture, Cpu, ModelFile, DEFAULT_AUDIO_MODEL};
 use nmc::{Audio, EncodeOptions, Media};
-
-fn median(mut f: impl FnMut()) -> f64 {
-    let mut t: Vec<f64> = (0..5)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64()
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[2]
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
@@ -38,11 +27,11 @@ fn main() {
     let frames = len.div_ceil(HOP * HYPER_HOP) * HYPER_HOP;
 
     let bytes = nmc::encode(&media, &EncodeOptions::default()).unwrap();
-    let encode = median(|| drop(nmc::encode(&media, &EncodeOptions::default()).unwrap()));
-    let decode = median(|| drop(nmc::decode(&bytes).unwrap()));
+    let encode = median_time(5, || drop(nmc::encode(&media, &EncodeOptions::default()).unwrap()));
+    let decode = median_time(5, || drop(nmc::decode(&bytes).unwrap()));
     let mut y = Vec::new();
-    let analysis = median(|| y = codec.analysis(&looped, frames).unwrap());
-    let synthesis = median(|| drop(codec.synthesis(&y, frames, len).unwrap()));
+    let analysis = median_time(5, || y = codec.analysis(&looped, frames).unwrap());
+    let synthesis = median_time(5, || drop(codec.synthesis(&y, frames, len).unwrap()));
     println!("{seconds} s of 24 kHz mono, {:.2} kbps, model C={} M={} N={}", bytes.len() as f64 * 8.0 / seconds / 1000.0, config.c, config.m, config.n);
     println!("{:<40} {:>8} {:>10}", "stage", "s", "× real time");
     for (name, t) in [

@@ -1,29 +1,18 @@
 //! Speed of the default image model on one image (default: Kodak's kodim23, 768×512, or the
 //! sample): whole encode and decode at quality 4, and the tiled transforms alone (g_a, g_s);
-//! the rest of each is h_a, the integer hyper-synthesis and range coding. Medians of 5 runs.
+//! the rest of each is h_a, the integer hyper-synthesis and range coding. Medians of 5 runs after a warm-up.
 //!
 //! `cargo bench --bench image_speed -- [IMAGE]`
 
-use std::time::Instant;
+mod common;
 
+use common::median_time;
 use nmc::codec::{Architecture, Cpu, ModelFile, DEFAULT_IMAGE_MODEL};
 use nmc::container::ImageParams;
 use nmc::image::tiling::{self, DEFAULT_TILING};
 use nmc::image::{HyperpriorModel, DOWNSAMPLING, HYPER_DOWNSAMPLING};
 use nmc::nn::load_tensors;
 use nmc::{EncodeOptions, Image, Media};
-
-fn median(mut f: impl FnMut()) -> f64 {
-    let mut t: Vec<f64> = (0..5)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64()
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[2]
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
@@ -44,11 +33,11 @@ fn main() {
 
     let media = Media::Image(image.clone());
     let bytes = nmc::encode(&media, &EncodeOptions::default()).unwrap();
-    let encode = median(|| drop(nmc::encode(&media, &EncodeOptions::default()).unwrap()));
-    let decode = median(|| drop(nmc::decode(&bytes).unwrap()));
+    let encode = median_time(5, || drop(nmc::encode(&media, &EncodeOptions::default()).unwrap()));
+    let decode = median_time(5, || drop(nmc::decode(&bytes).unwrap()));
     let mut y = Vec::new();
-    let analysis = median(|| y = tiling::analysis(&image, latent, config.m, DEFAULT_TILING, &device, |x| model.analysis(x)).unwrap());
-    let synthesis = median(|| drop(tiling::synthesis(&y, config.m, latent, &params, DEFAULT_TILING, &device, |y| model.synthesis(y)).unwrap()));
+    let analysis = median_time(5, || y = tiling::analysis(&image, latent, config.m, DEFAULT_TILING, &device, |x| model.analysis(x)).unwrap());
+    let synthesis = median_time(5, || drop(tiling::synthesis(&y, config.m, latent, &params, DEFAULT_TILING, &device, |y| model.synthesis(y)).unwrap()));
     println!("{path}: {w}x{h}, {:.3} bpp at quality 4, model N={} M={}", bytes.len() as f64 * 8.0 / (w * h) as f64, config.n, config.m);
     println!("{:<44} {:>8} {:>8}", "stage", "s", "MP/s");
     for (name, t) in [

@@ -7,12 +7,13 @@
 //! entropy bottleneck), then the whole step with Adam; the optimizer's share is the whole step
 //! minus forward + backward. `benches/train_step.py` does the same in PyTorch for side-by-side runs.
 
-use std::time::Instant;
+mod common;
 
 use burn::backend::Autodiff;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Distribution, Tensor};
+use common::median_time;
 use nmc::image::{FactorizedConfig, FactorizedModel};
 use nmc::latent::EntropyBottleneck;
 use nmc::nn::{conv_down, conv_up, Gdn};
@@ -49,20 +50,6 @@ fn parse_args() -> Args {
     a
 }
 
-/// Median seconds of `steps` runs of `f` after one warm-up run; `f` must synchronize.
-fn time(steps: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut t: Vec<f64> = (0..steps)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64()
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[t.len() / 2]
-}
-
 fn sync<B: Backend>(device: &B::Device) {
     B::sync(device).expect("device sync");
 }
@@ -79,7 +66,7 @@ fn run<B: AutodiffBackend>(a: &Args, device: &B::Device) {
     let conv_flops: f64 = (0..4)
         .map(|i| 2.0 * 25.0 * (widths_a[i] * widths_a[i + 1]) as f64 * (b * (c >> (i + 1)) * (c >> (i + 1))) as f64)
         .sum();
-    let t = time(a.steps, || {
+    let t = median_time(a.steps, || {
         let mut h = x.clone();
         for conv in &convs {
             h = conv.forward(h);
@@ -96,7 +83,7 @@ fn run<B: AutodiffBackend>(a: &Args, device: &B::Device) {
     let up_flops: f64 = (0..4)
         .map(|i| 2.0 * 25.0 * (widths_s[i] * widths_s[i + 1]) as f64 * (b * (c >> (4 - i)) * (c >> (4 - i))) as f64)
         .sum();
-    let t = time(a.steps, || {
+    let t = median_time(a.steps, || {
         let mut h = y.clone();
         for up in &ups {
             h = up.forward(h);
@@ -109,7 +96,7 @@ fn run<B: AutodiffBackend>(a: &Args, device: &B::Device) {
     // GDN and IGDN at the resolutions they run at (c/2, c/4, c/8; twice: analysis and synthesis).
     let gdns: Vec<_> = (0..3).map(|_| Gdn::<B>::new(n, false, device)).collect();
     let feats: Vec<_> = (1..4).map(|i| rand4([b, n, c >> i, c >> i]).require_grad()).collect();
-    let t = time(a.steps, || {
+    let t = median_time(a.steps, || {
         let mut total = Tensor::<B, 1>::zeros([1], device);
         for (gdn, f) in gdns.iter().zip(&feats) {
             total = total + gdn.forward(f.clone()).sum();
@@ -121,7 +108,7 @@ fn run<B: AutodiffBackend>(a: &Args, device: &B::Device) {
 
     // Entropy bottleneck: likelihoods of the latent + aux loss.
     let bottleneck = EntropyBottleneck::<B>::new(m, device);
-    let t = time(a.steps, || {
+    let t = median_time(a.steps, || {
         let l = bottleneck.likelihood(y.clone()).log().sum() + bottleneck.aux_loss();
         let _ = l.backward();
         sync::<B>(device);
@@ -132,7 +119,7 @@ fn run<B: AutodiffBackend>(a: &Args, device: &B::Device) {
     let data_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/images/train");
     if let Ok(set) = nmc::train::ImageSet::load(&data_dir, c) {
         let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0);
-        let t = time(a.steps, || {
+        let t = median_time(a.steps, || {
             let batch = set.sample(&mut rng, b, c);
             let _ = Tensor::<B, 4>::from_data(burn::tensor::TensorData::new(batch, [b, 3, c, c]), device);
             sync::<B>(device);
@@ -151,11 +138,11 @@ fn run<B: AutodiffBackend>(a: &Args, device: &B::Device) {
             + out.bits.div_scalar((b * c * c) as f64)
             + model.bottleneck().aux_loss()
     };
-    let fwd_bwd = time(a.steps, || {
+    let fwd_bwd = median_time(a.steps, || {
         let _ = loss_of(&model).backward();
         sync::<B>(device);
     });
-    let step = time(a.steps, || {
+    let step = median_time(a.steps, || {
         let grads = GradientsParams::from_grads(loss_of(&model).backward(), &model);
         model = optim.step(1e-4, model.clone(), grads);
         sync::<B>(device);
