@@ -349,7 +349,7 @@ mod tests {
             z_idx.extend(channel_indexes(n, zf, 0));
         }
         vec![
-            Chunk { fourcc: FourCc::QLTY, required: true, payload: stored.to_le_bytes().to_vec() },
+            crate::latent::gain::quality_chunk(stored),
             Chunk { fourcc: FourCc::ZLAT, required: true, payload: crate::entropy::encode(&z_all, &z_idx, &codec.tables).unwrap() },
             Chunk { fourcc: FourCc::YLAT, required: true, payload: crate::entropy::encode(&y_all, &y_idx, &codec.tables).unwrap() },
         ]

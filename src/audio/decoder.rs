@@ -22,10 +22,7 @@ impl<B: Backend> AudioCodec<B> {
         let MediaParams::Audio(params) = header.params else {
             return Err(Error::Malformed("not an audio file".into()));
         };
-        let stored = match find_chunk(chunks, FourCc::QLTY)? {
-            &[lo, hi] => u16::from_le_bytes([lo, hi]),
-            other => return Err(Error::Malformed(format!("chunk 'QLTY' has {} bytes, expected 2", other.len()))),
-        };
+        let stored = crate::latent::gain::stored_quality(chunks)?;
         let (_, inv_gain) = self.model.gain_vectors().at_stored(stored)?;
         let len = coded_len(&params)? as usize;
         let frames = frames(len as u64);

@@ -233,7 +233,7 @@ impl<'a, B: Backend> Encoder<'a, B> {
             ch.symbols.iter().zip(&ch.scales).flat_map(move |(s, k)| s.iter().zip(k).map(move |(&v, &k)| (v, n + u32::from(k))))
         });
         Ok(vec![
-            Chunk { fourcc: FourCc::QLTY, required: true, payload: stored.to_le_bytes().to_vec() },
+            crate::latent::gain::quality_chunk(stored),
             Chunk { fourcc: FourCc::ZLAT, required: true, payload: entropy::encode_pairs(z, tables)? },
             Chunk { fourcc: FourCc::YLAT, required: true, payload: entropy::encode_pairs(y, tables)? },
         ])

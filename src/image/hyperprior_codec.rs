@@ -125,7 +125,7 @@ impl<B: Backend> MediaCodec for HyperpriorCodec<B> {
         let y_payload = entropy::encode(&y_symbols, &indexes, &self.tables)?;
         let params = ImageParams { width: image.width(), height: image.height(), channels: image.channels(), bit_depth: 8 };
         let chunks = vec![
-            Chunk { fourcc: FourCc::QLTY, required: true, payload: stored.to_le_bytes().to_vec() },
+            crate::latent::gain::quality_chunk(stored),
             Chunk { fourcc: FourCc::ZLAT, required: true, payload: z_payload },
             Chunk { fourcc: FourCc::YLAT, required: true, payload: y_payload },
         ];
@@ -136,10 +136,7 @@ impl<B: Backend> MediaCodec for HyperpriorCodec<B> {
         let MediaParams::Image(params) = header.params else {
             return Err(Error::Malformed("not an image file".into()));
         };
-        let stored = match find_chunk(chunks, FourCc::QLTY)? {
-            &[lo, hi] => u16::from_le_bytes([lo, hi]),
-            other => return Err(Error::Malformed(format!("chunk 'QLTY' has {} bytes, expected 2", other.len()))),
-        };
+        let stored = crate::latent::gain::stored_quality(chunks)?;
         let (_, inv_gain) = self.model.gain_vectors().at_stored(stored)?;
         let s = Shapes::of(params.width, params.height);
         let zplane = s.zh * s.zw;

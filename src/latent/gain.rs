@@ -79,3 +79,16 @@ pub fn quantize_quality(quality: f32) -> crate::Result<u16> {
     }
     Ok((quality * 256.0).round() as u16)
 }
+
+/// The `QLTY` chunk of a file that stores `stored` (see [`quantize_quality`]).
+pub fn quality_chunk(stored: u16) -> crate::container::Chunk {
+    crate::container::Chunk { fourcc: crate::container::FourCc::QLTY, required: true, payload: stored.to_le_bytes().to_vec() }
+}
+
+/// The stored quality from a file's chunks (its required `QLTY` chunk).
+pub fn stored_quality(chunks: &[crate::container::Chunk]) -> crate::Result<u16> {
+    match crate::container::find_chunk(chunks, crate::container::FourCc::QLTY)? {
+        &[lo, hi] => Ok(u16::from_le_bytes([lo, hi])),
+        other => Err(crate::Error::Malformed(format!("chunk 'QLTY' has {} bytes, expected 2", other.len()))),
+    }
+}
