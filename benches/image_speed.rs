@@ -1,6 +1,6 @@
 //! Speed of the default image model on one image (default: Kodak's kodim23, 768×512, or the
 //! sample): whole encode and decode at quality 4, and the tiled transforms alone (g_a, g_s);
-//! the rest of each is h_a, the integer hyper-synthesis and range coding. Medians of 5 runs after a warm-up.
+//! the rest of each is h_a, the integer hyper-synthesis (also timed alone) and range coding. Medians of 5 runs after a warm-up.
 //!
 //! `cargo bench --bench image_speed -- [IMAGE]`
 
@@ -11,7 +11,9 @@ use nmc::codec::{Architecture, Cpu, ModelFile, DEFAULT_IMAGE_MODEL};
 use nmc::container::ImageParams;
 use nmc::image::tiling::{self, DEFAULT_TILING};
 use nmc::image::{HyperpriorModel, DOWNSAMPLING, HYPER_DOWNSAMPLING};
+use nmc::nn::fixed::IntTensor;
 use nmc::nn::load_tensors;
+use burn::tensor::{Tensor, TensorData};
 use nmc::{EncodeOptions, Image, Media};
 
 fn main() {
@@ -38,6 +40,11 @@ fn main() {
     let mut y = Vec::new();
     let analysis = median_time(5, || y = tiling::analysis(&image, latent, config.m, DEFAULT_TILING, &device, |x| model.analysis(x)).unwrap());
     let synthesis = median_time(5, || drop(tiling::synthesis(&y, config.m, latent, &params, DEFAULT_TILING, &device, |y| model.synthesis(y)).unwrap()));
+    let y_tensor = Tensor::<Cpu, 4>::from_data(TensorData::new(y.clone(), [1, config.m, latent.0, latent.1]), &device);
+    let z: Vec<f32> = model.hyper_analysis(y_tensor).into_data().to_vec().unwrap();
+    let z_hat = IntTensor::from_f32(config.n, latent.0 / HYPER_DOWNSAMPLING, latent.1 / HYPER_DOWNSAMPLING, &z.iter().map(|v| v.round()).collect::<Vec<_>>());
+    let h_s = model.int_hyper_synthesis().unwrap();
+    let hyper_synthesis = median_time(5, || drop(h_s.forward(&z_hat).unwrap()));
     println!("{path}: {w}x{h}, {:.3} bpp at quality 4, model N={} M={}", bytes.len() as f64 * 8.0 / (w * h) as f64, config.n, config.m);
     println!("{:<44} {:>8} {:>8}", "stage", "s", "MP/s");
     for (name, t) in [
@@ -47,6 +54,7 @@ fn main() {
         ("decode (whole)", decode),
         ("  g_s (synthesis transform, tiled)", synthesis),
         ("  rest: hyper-synthesis, range decoding", decode - synthesis),
+        ("    of which integer hyper-synthesis", hyper_synthesis),
     ] {
         println!("{name:<44} {t:>8.3} {:>8.2}", megapixels / t);
     }

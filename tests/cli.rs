@@ -70,6 +70,35 @@ fn previous_default_image_model_still_decodes() {
     assert_eq!(nmc::Image::read(&f.path("old.png")).unwrap().width(), 40);
 }
 
+/// `nmc train pack` halves a trained model; the packed model codes like the original.
+#[test]
+fn packed_model_is_half_the_size_and_codes_alike() {
+    let f = Fixture::new();
+    let original = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/image-factorized.nmcm");
+    let pack = nmc(&["train", "pack", original.to_str().unwrap(), "-o", &f.s("packed.nmcm")]);
+    assert!(pack.status.success(), "{}", stderr(&pack));
+    let (before, after) = (std::fs::metadata(&original).unwrap().len(), std::fs::metadata(f.path("packed.nmcm")).unwrap().len());
+    assert!(after * 10 < before * 6, "{before} → {after} bytes");
+    let again = nmc(&["train", "pack", &f.s("packed.nmcm"), "-o", &f.s("again.nmcm")]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(std::fs::read(f.path("again.nmcm")).unwrap(), std::fs::read(f.path("packed.nmcm")).unwrap(), "packing is idempotent");
+    let refused = nmc(&["train", "pack", original.to_str().unwrap(), "-o", &f.s("packed.nmcm")]);
+    assert!(!refused.status.success() && stderr(&refused).contains("--force"), "{}", stderr(&refused));
+
+    let mut sizes = Vec::new();
+    for (model, name) in [(original.to_str().unwrap().to_string(), "a"), (f.s("packed.nmcm"), "b")] {
+        let enc = nmc(&["encode", sample().to_str().unwrap(), "-o", &f.s(&format!("{name}.nmc")), "--model", &model]);
+        assert!(enc.status.success(), "{}", stderr(&enc));
+        let dec = nmc(&["decode", &f.s(&format!("{name}.nmc")), "-o", &f.s(&format!("{name}.png")), "--model", &model]);
+        assert!(dec.status.success(), "{}", stderr(&dec));
+        let decoded = nmc::Image::read(&f.path(&format!("{name}.png"))).unwrap();
+        let psnr = nmc::eval::psnr(nmc::Image::read(&sample()).unwrap().pixels(), decoded.pixels());
+        sizes.push((std::fs::metadata(f.path(&format!("{name}.nmc"))).unwrap().len() as f64, psnr));
+    }
+    let [(bytes_a, psnr_a), (bytes_b, psnr_b)] = sizes[..] else { unreachable!() };
+    assert!((bytes_b / bytes_a - 1.0).abs() < 0.01 && (psnr_b - psnr_a).abs() < 0.05, "{sizes:?}");
+}
+
 #[test]
 fn custom_model_round_trip_and_info() {
     let f = Fixture::new();

@@ -6,7 +6,7 @@ use burn::backend::Autodiff;
 use clap::{Args, Subcommand};
 
 use crate::audio::AudioConfig;
-use crate::codec::{Architecture, Cpu, Device};
+use crate::codec::{Architecture, Cpu, Device, ModelFile};
 use crate::image::{FactorizedConfig, HyperpriorConfig};
 use crate::train::{train_audio, train_image, StepStats, TrainConfig};
 use crate::{Error, Result};
@@ -18,6 +18,21 @@ pub enum TrainCommand {
     Image(ImageArgs),
     /// Train the audio model (24 kHz, hyperprior, every rate).
     Audio(AudioArgs),
+    /// Pack a trained checkpoint for shipping: convolution kernels as binary16 (half the size).
+    Pack(PackArgs),
+}
+
+/// Options of `nmc train pack`.
+#[derive(Args, Debug)]
+pub struct PackArgs {
+    /// Trained model file (a checkpoint).
+    input: PathBuf,
+    /// Packed model file to write.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Overwrite an existing output.
+    #[arg(long)]
+    force: bool,
 }
 
 /// Options every training command has.
@@ -127,6 +142,7 @@ pub fn run(command: TrainCommand) -> Result<()> {
             widths(&[8 * args.c, args.m, args.n])?;
             (config(&args.common, architecture, 0.0, args.segment), args.common.device, run_audio)
         }
+        TrainCommand::Pack(args) => return pack(&args),
     };
     if config.batch == 0 {
         return Err(Error::InvalidArgument("--batch must be at least 1".into()));
@@ -136,6 +152,17 @@ pub fn run(command: TrainCommand) -> Result<()> {
     }
     let stats = train(&config, device)?;
     eprintln!("{}: trained; last steps: loss {:.4}, rate {:.4}, distortion {:.4}", config.out.display(), stats.loss, stats.rate, stats.distortion);
+    Ok(())
+}
+
+/// Writes the packed form of a checkpoint, after checking that it loads as a codec.
+fn pack(args: &PackArgs) -> Result<()> {
+    super::io::check_output(&args.output, args.force)?;
+    let bytes = std::fs::read(&args.input).map_err(|e| Error::io(&args.input, e))?;
+    let packed = ModelFile::parse(&bytes).and_then(|file| file.packed()).map_err(|e| e.in_file(&args.input))?;
+    let model = crate::codec::Model::from_bytes(&packed).map_err(|e| e.in_file(&args.input))?;
+    super::io::write_output(&args.output, &packed, args.force)?;
+    eprintln!("{}: {} bytes (from {}), model {}", args.output.display(), packed.len(), bytes.len(), model.id());
     Ok(())
 }
 

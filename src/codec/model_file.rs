@@ -2,7 +2,10 @@
 //!
 //! Layout (little-endian): magic `NMCM`, version u16, metadata length u32, metadata (UTF-8 JSON,
 //! [`ModelMeta`]), the entropy tables ([`TableSet::write`]), the weights ([`write_tensors`]).
-//! A model is identified by the first 128 bits of the SHA-256 of the whole file.
+//! Version 1 stores every weight as binary32; version 2 gives each tensor a value type, so
+//! shipped models can hold their convolution kernels as binary16 ([`ModelFile::packed`]).
+//! A file is written with the lowest version that holds it. A model is identified by the first
+//! 128 bits of the SHA-256 of the whole file.
 
 use serde::{Deserialize, Serialize};
 
@@ -10,11 +13,14 @@ use crate::container::ModelId;
 use crate::entropy::TableSet;
 use crate::audio::AudioConfig;
 use crate::image::{FactorizedConfig, HyperpriorConfig};
-use crate::nn::{read_tensors, write_tensors, StoredTensor};
+use crate::nn::{read_tensors, write_tensors, Precision, StoredTensor};
 use crate::{Error, Result};
 
 const MAGIC: [u8; 4] = *b"NMCM";
-const VERSION: u16 = 1;
+/// Model files with binary32 weights only.
+const VERSION_F32: u16 = 1;
+/// Model files whose tensors carry a value type (binary32 or binary16).
+const VERSION_TYPED: u16 = 2;
 /// Largest metadata block accepted.
 const MAX_META: usize = 1 << 20;
 /// Largest layer width (N or M) accepted, so that a model file cannot ask for absurd allocations.
@@ -118,14 +124,23 @@ impl ModelFile {
     /// Serializes the model; the returned id is the hash of exactly these bytes.
     pub fn to_bytes(meta: &ModelMeta, tables: &TableSet, tensors: &[StoredTensor]) -> Result<Vec<u8>> {
         let json = serde_json::to_vec_pretty(meta).map_err(|e| Error::Model(e.to_string()))?;
+        let typed = tensors.iter().any(|t| t.precision != Precision::F32);
+        let version = if typed { VERSION_TYPED } else { VERSION_F32 };
         let mut out = Vec::new();
         out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend_from_slice(&version.to_le_bytes());
         out.extend_from_slice(&(json.len() as u32).to_le_bytes());
         out.extend_from_slice(&json);
         tables.write(&mut out);
-        write_tensors(tensors, &mut out);
+        write_tensors(tensors, typed, &mut out);
         Ok(out)
+    }
+
+    /// The bytes of this model as it ships: the same metadata and tables, its large tensors
+    /// (convolution kernels) stored as binary16 (half the size; a new model id).
+    pub fn packed(&self) -> Result<Vec<u8>> {
+        let tensors: Vec<StoredTensor> = self.tensors.iter().map(StoredTensor::packed).collect();
+        Self::to_bytes(&self.meta, &self.tables, &tensors)
     }
 
     /// Parses and validates a model file.
@@ -136,8 +151,10 @@ impl ModelFile {
             return Err(Error::Model("not an nmc model file (bad magic)".into()));
         }
         let version = u16::from_le_bytes([rest[4], rest[5]]);
-        if version != VERSION {
-            return Err(Error::Model(format!("model file version {version} is not supported (expected {VERSION})")));
+        if version != VERSION_F32 && version != VERSION_TYPED {
+            return Err(Error::Model(format!(
+                "model file version {version} is not supported (this nmc reads {VERSION_F32} and {VERSION_TYPED})"
+            )));
         }
         let meta_len = u32::from_le_bytes([rest[6], rest[7], rest[8], rest[9]]) as usize;
         rest = &rest[10..];
@@ -156,10 +173,35 @@ impl ModelFile {
         }
         rest = &rest[meta_len..];
         let tables = TableSet::read(&mut rest)?;
-        let tensors = read_tensors(&mut rest)?;
+        let tensors = read_tensors(&mut rest, version == VERSION_TYPED)?;
         if !rest.is_empty() {
             return Err(Error::Model(format!("{} unexpected bytes after the weights", rest.len())));
         }
         Ok(Self { meta, tables, tensors, id })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_models_are_version_2_and_unknown_versions_are_refused() {
+        let original = crate::codec::DEFAULT_AUDIO_MODEL;
+        let file = ModelFile::parse(original).unwrap();
+        let packed = file.packed().unwrap();
+        let halves = file.tensors.iter().filter(|t| t.values.len() >= 1 << 14).count();
+        let reparsed = ModelFile::parse(&packed).unwrap();
+        let version = |b: &[u8]| u16::from_le_bytes([b[4], b[5]]);
+        assert_eq!(version(&packed), if halves > 0 { VERSION_TYPED } else { VERSION_F32 });
+        assert_eq!(reparsed.tensors.iter().filter(|t| t.precision == Precision::F16).count(), halves);
+        assert_eq!((reparsed.meta, reparsed.tables), (file.meta.clone(), file.tables.clone()));
+        let unpacked = ModelFile::to_bytes(&file.meta, &file.tables, &file.tensors).unwrap();
+        assert_eq!(unpacked, original, "binary32 tensors are written as version 1, byte for byte");
+
+        let mut future = packed.clone();
+        future[4] = 3;
+        let err = ModelFile::parse(&future).unwrap_err().to_string();
+        assert!(err.contains("version 3"), "{err}");
     }
 }

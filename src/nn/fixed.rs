@@ -15,6 +15,8 @@ use burn::tensor::backend::Backend;
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use burn::tensor::Tensor;
 
+use rayon::prelude::*;
+
 use crate::{Error, Result};
 
 use super::to_vec;
@@ -256,12 +258,14 @@ impl IntConv {
         let (oh, ow) = (self.out_len(0, x.height)?, self.out_len(1, x.width)?);
         let g = Geometry { input: [x.height, x.width], output: [oh, ow], kernel: self.kernel, stride: self.stride, padding: self.padding };
         let taps = self.kernel[0] * self.kernel[1];
-        let mut acc: Vec<i32> = Vec::with_capacity(self.cout * oh * ow);
-        for o in 0..self.cout {
-            acc.extend(std::iter::repeat_n(self.bias[o], oh * ow));
-        }
-        for o in 0..self.cout {
-            let out = &mut acc[o * oh * ow..(o + 1) * oh * ow];
+        let plane = oh * ow;
+        let e = self.exponent;
+        let round = if e > 0 { 1i32 << (e - 1) } else { 0 };
+        let mut data = vec![0i32; self.cout * plane];
+        // Output channels are independent and integer sums are exact, so the channels run in
+        // parallel with results identical to any other order.
+        data.par_chunks_mut(plane.max(1)).enumerate().for_each(|(o, out)| {
+            out.fill(self.bias[o]);
             for i in 0..self.cin {
                 let input = &x.data[i * x.height * x.width..(i + 1) * x.height * x.width];
                 let w = &self.weight[(o * self.cin + i) * taps..(o * self.cin + i + 1) * taps];
@@ -271,10 +275,10 @@ impl IntConv {
                     gather_conv(input, w, g, out);
                 }
             }
-        }
-        let e = self.exponent;
-        let round = if e > 0 { 1i32 << (e - 1) } else { 0 };
-        let data = acc.into_iter().map(|a| ((a + round) >> e).clamp(ACT_MIN, ACT_MAX)).collect();
+            for a in out.iter_mut() {
+                *a = ((*a + round) >> e).clamp(ACT_MIN, ACT_MAX);
+            }
+        });
         Ok(IntTensor { channels: self.cout, height: oh, width: ow, data })
     }
 }
@@ -309,27 +313,33 @@ pub fn fake_quant_hyper_synthesis<B: Backend>(ups: &[ConvTranspose2d<B>], out: &
     fake_quant_conv(out, h)
 }
 
+/// The indexes `i` in `0..n` with `0 <= i·stride + offset < limit`, a contiguous range.
+fn valid_range(n: usize, stride: usize, offset: isize, limit: usize) -> std::ops::Range<usize> {
+    let lo = if offset >= 0 { 0 } else { ((-offset) as usize).div_ceil(stride) };
+    let room = limit as isize - offset;
+    let hi = if room <= 0 { 0 } else { ((room as usize - 1) / stride + 1).min(n) };
+    lo..hi.max(lo)
+}
+
 /// `out[y, x] += sum_{ky, kx} w[ky, kx] · in[y·sh − ph + ky, x·sw − pw + kx]` (zero outside).
 fn gather_conv(input: &[i32], w: &[i32], g: Geometry, out: &mut [i32]) {
     let ([h, w_in], [oh, ow], [kh, kw], [sh, sw], [ph, pw]) = (g.input, g.output, g.kernel, g.stride, g.padding);
     for ky in 0..kh {
+        let ys = valid_range(oh, sh, ky as isize - ph as isize, h);
         for kx in 0..kw {
             let wv = w[ky * kw + kx];
-            if wv == 0 {
+            let offset = kx as isize - pw as isize;
+            let xs = valid_range(ow, sw, offset, w_in);
+            if wv == 0 || xs.is_empty() {
                 continue;
             }
-            for y in 0..oh {
-                let iy = (y * sh + ky) as isize - ph as isize;
-                if iy < 0 || iy >= h as isize {
-                    continue;
-                }
-                let row = &input[iy as usize * w_in..(iy as usize + 1) * w_in];
-                let orow = &mut out[y * ow..(y + 1) * ow];
-                for (x, o) in orow.iter_mut().enumerate() {
-                    let ix = (x * sw + kx) as isize - pw as isize;
-                    if ix >= 0 && ix < w_in as isize {
-                        *o += wv * row[ix as usize];
-                    }
+            let first = (xs.start * sw) as isize + offset;
+            for y in ys.clone() {
+                let iy = y * sh + ky - ph;
+                let row = &input[iy * w_in + first as usize..(iy + 1) * w_in];
+                let orow = &mut out[y * ow + xs.start..y * ow + xs.end];
+                for (o, &v) in orow.iter_mut().zip(row.iter().step_by(sw)) {
+                    *o += wv * v;
                 }
             }
         }
@@ -340,27 +350,26 @@ fn gather_conv(input: &[i32], w: &[i32], g: Geometry, out: &mut [i32]) {
 fn scatter_transposed(input: &[i32], w: &[i32], g: Geometry, out: &mut [i32]) {
     let ([h, w_in], [oh, ow], [kh, kw], [sh, sw], [ph, pw]) = (g.input, g.output, g.kernel, g.stride, g.padding);
     for ky in 0..kh {
+        let ys = valid_range(h, sh, ky as isize - ph as isize, oh);
         for kx in 0..kw {
             let wv = w[ky * kw + kx];
-            if wv == 0 {
+            let offset = kx as isize - pw as isize;
+            let xs = valid_range(w_in, sw, offset, ow);
+            if wv == 0 || xs.is_empty() {
                 continue;
             }
-            for iy in 0..h {
-                let y = (iy * sh + ky) as isize - ph as isize;
-                if y < 0 || y >= oh as isize {
-                    continue;
-                }
-                for ix in 0..w_in {
-                    let x = (ix * sw + kx) as isize - pw as isize;
-                    if x >= 0 && x < ow as isize {
-                        out[y as usize * ow + x as usize] += wv * input[iy * w_in + ix];
-                    }
+            let first = (xs.start * sw) as isize + offset;
+            for iy in ys.clone() {
+                let y = iy * sh + ky - ph;
+                let row = &input[iy * w_in + xs.start..iy * w_in + xs.end];
+                let orow = &mut out[y * ow + first as usize..(y + 1) * ow];
+                for (o, &v) in orow.iter_mut().step_by(sw).zip(row) {
+                    *o += wv * v;
                 }
             }
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests {

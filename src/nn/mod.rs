@@ -9,7 +9,7 @@ mod store;
 pub use gdn::Gdn;
 pub use layers::{conv1d, conv1d_down, conv1d_up, conv_down, conv_up};
 pub use model::{wrong_architecture, CodecModel, TrainOutput};
-pub use store::{load_tensors, number_params, read_tensors, save_tensors, write_tensors, StoredTensor};
+pub use store::{load_tensors, number_params, read_tensors, save_tensors, write_tensors, Precision, StoredTensor};
 
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
