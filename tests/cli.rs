@@ -58,23 +58,25 @@ fn shipped_model_round_trips_the_sample() {
     assert!(psnr > 25.7 && bpp < 1.05, "PSNR {psnr:.2} dB at {bpp:.3} bpp");
 }
 
-/// Files coded with the previous default image model still decode without `--model`.
+/// Files coded with every earlier default image model still decode without `--model`.
 #[test]
-fn previous_default_image_model_still_decodes() {
+fn previous_default_image_models_still_decode() {
     let f = Fixture::new();
-    let previous = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/image-factorized.nmcm");
-    let enc = nmc(&["encode", &f.s("in.png"), "-o", &f.s("old.nmc"), "--model", previous.to_str().unwrap()]);
-    assert!(enc.status.success(), "{}", stderr(&enc));
-    let dec = nmc(&["decode", &f.s("old.nmc"), "-o", &f.s("old.png")]);
-    assert!(dec.status.success(), "{}", stderr(&dec));
-    assert_eq!(nmc::Image::read(&f.path("old.png")).unwrap().width(), 40);
+    for name in ["image-factorized", "image-hyperprior-15500"] {
+        let previous = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("models/previous/{name}.nmcm"));
+        let enc = nmc(&["encode", &f.s("in.png"), "-o", &f.s("old.nmc"), "--force", "--model", previous.to_str().unwrap()]);
+        assert!(enc.status.success(), "{name}: {}", stderr(&enc));
+        let dec = nmc(&["decode", &f.s("old.nmc"), "-o", &f.s("old.png"), "--force"]);
+        assert!(dec.status.success(), "{name}: {}", stderr(&dec));
+        assert_eq!(nmc::Image::read(&f.path("old.png")).unwrap().width(), 40);
+    }
 }
 
 /// `nmc train pack` halves a trained model; the packed model codes like the original.
 #[test]
 fn packed_model_is_half_the_size_and_codes_alike() {
     let f = Fixture::new();
-    let original = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/image-factorized.nmcm");
+    let original = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/previous/image-factorized.nmcm");
     let pack = nmc(&["train", "pack", original.to_str().unwrap(), "-o", &f.s("packed.nmcm")]);
     assert!(pack.status.success(), "{}", stderr(&pack));
     let (before, after) = (std::fs::metadata(&original).unwrap().len(), std::fs::metadata(f.path("packed.nmcm")).unwrap().len());

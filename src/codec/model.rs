@@ -15,9 +15,12 @@ use super::{Cpu, MediaCodec};
 /// The default image model, embedded in the binary (how it was trained: see its metadata and the README).
 pub const DEFAULT_IMAGE_MODEL: &[u8] = include_bytes!("../../models/image-hyperprior.nmcm");
 
-/// The previous default image model (factorized prior), embedded so that files coded with it
-/// still decode without `--model`; encoding uses [`DEFAULT_IMAGE_MODEL`].
-const PREVIOUS_IMAGE_MODEL: &[u8] = include_bytes!("../../models/image-factorized.nmcm");
+/// Earlier default models, oldest first, embedded so that files coded with them still decode
+/// without `--model`; encoding uses the current defaults.
+const PREVIOUS_MODELS: [&[u8]; 2] = [
+    include_bytes!("../../models/previous/image-factorized.nmcm"),
+    include_bytes!("../../models/previous/image-hyperprior-15500.nmcm"),
+];
 
 /// The default audio model, embedded in the binary (how it was trained: see its metadata and the README).
 pub const DEFAULT_AUDIO_MODEL: &[u8] = include_bytes!("../../models/audio.nmcm");
@@ -70,7 +73,8 @@ impl Model {
     /// The embedded model with this id, if any (the defaults, then earlier defaults).
     pub fn embedded_by_id(id: ModelId) -> Option<Arc<Model>> {
         let defaults = [MediaKind::Image, MediaKind::Audio, MediaKind::Video].into_iter().filter_map(|kind| Self::embedded(kind).ok());
-        defaults.chain(embedded(&PREVIOUS_IMAGE, PREVIOUS_IMAGE_MODEL, "previous image").ok()).find(|m| m.id == id)
+        let previous = PREVIOUS.iter().zip(PREVIOUS_MODELS).filter_map(|(cell, bytes)| embedded(cell, bytes, "previous").ok());
+        defaults.chain(previous).find(|m| m.id == id)
     }
 
     /// Content hash of the model file.
@@ -102,7 +106,7 @@ type Embedded = OnceLock<std::result::Result<Arc<Model>, String>>;
 static IMAGE: Embedded = OnceLock::new();
 static AUDIO: Embedded = OnceLock::new();
 static VIDEO: Embedded = OnceLock::new();
-static PREVIOUS_IMAGE: Embedded = OnceLock::new();
+static PREVIOUS: [Embedded; PREVIOUS_MODELS.len()] = [const { OnceLock::new() }; PREVIOUS_MODELS.len()];
 
 /// An embedded model, parsed on first use.
 fn embedded(cell: &'static Embedded, bytes: &[u8], what: &str) -> Result<Arc<Model>> {
