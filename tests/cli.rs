@@ -86,6 +86,10 @@ fn packed_model_is_half_the_size_and_codes_alike() {
     assert_eq!(std::fs::read(f.path("again.nmcm")).unwrap(), std::fs::read(f.path("packed.nmcm")).unwrap(), "packing is idempotent");
     let refused = nmc(&["train", "pack", original.to_str().unwrap(), "-o", &f.s("packed.nmcm")]);
     assert!(!refused.status.success() && stderr(&refused).contains("--force"), "{}", stderr(&refused));
+    let info = nmc(&["info", &f.s("packed.nmcm")]);
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert!(info.status.success() && text.contains("model file version 2") && text.contains("as binary16"), "{text}");
+    assert!(text.contains("training: 3250 steps"), "the training record is kept: {text}");
 
     let mut sizes = Vec::new();
     for (model, name) in [(original.to_str().unwrap().to_string(), "a"), (f.s("packed.nmcm"), "b")] {

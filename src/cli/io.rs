@@ -3,9 +3,10 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
-use crate::codec::Info;
+use crate::codec::{Info, ModelFile};
 use crate::container::{MediaParams, MAGIC};
 use crate::media::{Image, Media, Video};
+use crate::nn::Precision;
 use crate::{Error, Result};
 
 /// Where a video encode into `output` keeps its finished groups: `OUT.part`.
@@ -162,6 +163,41 @@ pub fn write_output(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
     } else {
         crate::fsutil::write_atomic(path, bytes, force)
     }
+}
+
+/// Prints `nmc info` of a model file: id, format, architecture, weights and training record.
+pub fn print_model_info(path: &Path, model: &ModelFile, bytes: usize, json: bool) -> Result<()> {
+    let values: usize = model.tensors.iter().map(|t| t.values.len()).sum();
+    let half: usize = model.tensors.iter().filter(|t| t.precision == Precision::F16).map(|t| t.values.len()).sum();
+    if json {
+        let info = serde_json::json!({
+            "model": model.id.to_string(),
+            "version": model.version,
+            "file_bytes": bytes,
+            "parameters": values,
+            "binary16_parameters": half,
+            "tables": model.tables.len(),
+            "meta": model.meta,
+        });
+        println!("{}", serde_json::to_string_pretty(&info).map_err(|e| Error::Model(e.to_string()))?);
+        return Ok(());
+    }
+    let t = &model.meta.training;
+    println!("file:     {}", if is_stdio(path) { "<stdin>".into() } else { path.display().to_string() });
+    println!("model:    {} (model file version {}, {bytes} bytes)", model.id, model.version);
+    println!("network:  {}", serde_json::to_string(&model.meta.architecture).map_err(|e| Error::Model(e.to_string()))?);
+    println!("weights:  {values} parameters in {} tensors ({half} as binary16), {} entropy tables", model.tensors.len(), model.tables.len());
+    println!("training: {} steps, {:.0} s wall time in {} run(s)", t.steps, t.wall_time_s, t.runs.len());
+    for r in &t.runs {
+        println!(
+            "run:      steps {}–{}, batch {} × {}, lr {}, {:.0} s, {}, {}",
+            r.first_step, r.last_step, r.batch, r.crop, r.learning_rate, r.wall_time_s, r.hardware, r.data
+        );
+    }
+    if let Some(v) = &t.validation {
+        println!("validation: step {}, rate {:.4}, metric {:.4}, loss {:.4} ({})", v.step, v.rate, v.metric, v.loss, v.data);
+    }
+    Ok(())
 }
 
 /// Prints `nmc info` as text.

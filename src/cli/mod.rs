@@ -77,7 +77,7 @@ enum Command {
     },
     /// Show an .nmc file's header, chunks and rate.
     Info {
-        /// The .nmc file, or `-` for stdin.
+        /// The .nmc file (or a model file, .nmcm), or `-` for stdin.
         file: PathBuf,
         /// Print JSON instead of text.
         #[arg(long)]
@@ -139,6 +139,10 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Info { file, json } => {
             let bytes = io::read_input(&file)?;
+            if crate::codec::ModelFile::is_model_file(&bytes) {
+                let model = crate::codec::ModelFile::parse(&bytes).map_err(|e| e.in_file(&file))?;
+                return io::print_model_info(&file, &model, bytes.len(), json);
+            }
             let info = crate::inspect(&bytes).map_err(|e| e.in_file(&file))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&info).expect("info serializes"));

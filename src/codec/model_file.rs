@@ -118,9 +118,16 @@ pub struct ModelFile {
     pub tensors: Vec<StoredTensor>,
     /// Content hash of the file bytes.
     pub id: ModelId,
+    /// Model-file format version (1: binary32 weights; 2: typed weights).
+    pub version: u16,
 }
 
 impl ModelFile {
+    /// Whether `bytes` start like a model file (not like an `.nmc` file).
+    pub fn is_model_file(bytes: &[u8]) -> bool {
+        bytes.starts_with(&MAGIC)
+    }
+
     /// Serializes the model; the returned id is the hash of exactly these bytes.
     pub fn to_bytes(meta: &ModelMeta, tables: &TableSet, tensors: &[StoredTensor]) -> Result<Vec<u8>> {
         let json = serde_json::to_vec_pretty(meta).map_err(|e| Error::Model(e.to_string()))?;
@@ -177,7 +184,7 @@ impl ModelFile {
         if !rest.is_empty() {
             return Err(Error::Model(format!("{} unexpected bytes after the weights", rest.len())));
         }
-        Ok(Self { meta, tables, tensors, id })
+        Ok(Self { meta, tables, tensors, id, version })
     }
 }
 
