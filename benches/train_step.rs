@@ -1,6 +1,6 @@
 //! Training-step benchmark of the image model, with the time split by op kind.
 //!
-//! `cargo bench --bench train_step -- [--n 128] [--m 192] [--batch 8] [--crop 128] [--steps 5] [--device cpu|cuda|libtorch]`
+//! `cargo bench --bench train_step -- [--n 128] [--m 192] [--batch 8] [--crop 128] [--steps 5] [--device cpu|cuda|libtorch|libtorch-cuda]`
 //!
 //! Each part runs forward + backward alone with the shapes it has inside the model
 //! (convolutions without their GDNs, conv-transposes without IGDNs, the GDN/IGDN layers, the
@@ -9,11 +9,11 @@
 
 mod common;
 
-use burn::backend::Autodiff;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Distribution, Tensor};
 use common::median_time;
+use nmc::codec::{Device, OnDevice};
 use nmc::image::{FactorizedConfig, FactorizedModel};
 use nmc::latent::EntropyBottleneck;
 use nmc::nn::{conv_down, conv_up, Gdn};
@@ -159,14 +159,20 @@ fn run<B: AutodiffBackend>(a: &Args, device: &B::Device) {
     println!("throughput: {:.2} img/s", b as f64 / step);
 }
 
+/// The benchmark as work for [`Device::run`].
+struct Bench(Args);
+
+impl OnDevice for Bench {
+    type Output = ();
+
+    fn run<B: AutodiffBackend>(self, device: &B::Device) -> nmc::Result<()> {
+        run::<B>(&self.0, device);
+        Ok(())
+    }
+}
+
 fn main() {
     let args = parse_args();
-    match args.device.as_str() {
-        "cpu" => run::<Autodiff<nmc::codec::Cpu>>(&args, &Default::default()),
-        #[cfg(feature = "cuda")]
-        "cuda" => run::<Autodiff<burn::backend::Cuda>>(&args, &Default::default()),
-        #[cfg(feature = "tch")]
-        "libtorch" => run::<Autodiff<burn::backend::LibTorch>>(&args, &burn::backend::libtorch::LibTorchDevice::Cpu),
-        other => panic!("unknown --device {other}"),
-    }
+    let device: Device = args.device.parse().expect("--device");
+    device.run(Bench(args)).expect("benchmark");
 }

@@ -2,7 +2,7 @@
 //! video codec's defaults by measurement.
 //!
 //! `cargo run --release --example fit_video -- DIR FRAMES SCALE STEPS LAMBDA [HIDDEN] [FRAMES_PER_STEP] [LR] [TEMPORAL]`
-//! (fits on the device named by `NMC_DEVICE`, default `cpu`; `libtorch` in `--features tch` builds)
+//! (fits on the device named by `NMC_DEVICE`, default `cpu`; `libtorch` or `libtorch-cuda` in `--features tch` builds)
 //! (`SCALE` 2 halves the frames' size; `HIDDEN` like `24,24`; `TEMPORAL`: log2 temporal stride per level, like `0,1,2,3,3,3,3`).
 
 use nmc::media::Video;

@@ -47,8 +47,8 @@ enum Command {
         /// Video: continue an interrupted encode from OUT.part (finished groups are kept there).
         #[arg(long)]
         resume: bool,
-        /// Video: fit on `cpu`, `cuda` (builds with the `cuda` feature) or `libtorch` (the CPU
-        /// through LibTorch; builds with the `tch` feature).
+        /// Video: fit on `cpu`, `cuda` (builds with the `cuda` feature), `libtorch` or
+        /// `libtorch-cuda` (the CPU or an NVIDIA GPU through LibTorch; builds with the `tch` feature).
         #[arg(long, default_value = "cpu")]
         device: Device,
         /// Video from a folder of PNG frames: frame rate, e.g. 25 or 30000/1001.

@@ -2,11 +2,11 @@
 
 use std::path::PathBuf;
 
-use burn::backend::Autodiff;
+use burn::tensor::backend::AutodiffBackend;
 use clap::{Args, Subcommand};
 
 use crate::audio::AudioConfig;
-use crate::codec::{Architecture, Cpu, Device, ModelFile};
+use crate::codec::{Architecture, Device, ModelFile, OnDevice};
 use crate::image::{FactorizedConfig, HyperpriorConfig};
 use crate::train::{train_audio, train_image, StepStats, TrainConfig};
 use crate::{Error, Result};
@@ -65,8 +65,8 @@ pub struct CommonArgs {
     /// Random seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Device: `cpu` (burn flex), `cuda` in builds with the `cuda` feature, `libtorch` (the CPU
-    /// through LibTorch) in builds with the `tch` feature.
+    /// Device: `cpu` (burn flex), `cuda` in builds with the `cuda` feature, `libtorch` or
+    /// `libtorch-cuda` (the CPU or an NVIDIA GPU through LibTorch) in builds with the `tch` feature.
     #[arg(long, default_value = "cpu")]
     device: Device,
     /// Hardware description recorded in the model metadata (default: a description of the device).
@@ -119,12 +119,9 @@ pub struct AudioArgs {
     n: usize,
 }
 
-/// Trains a medium's model on a device.
-type Runner = fn(&TrainConfig, Device) -> Result<StepStats>;
-
 /// Runs a training command.
 pub fn run(command: TrainCommand) -> Result<()> {
-    let (config, device, train): (TrainConfig, Device, Runner) = match command {
+    let (config, device, medium) = match command {
         TrainCommand::Image(args) => {
             if args.crop < 16 || args.crop % 16 != 0 {
                 return Err(Error::InvalidArgument("--crop must be a multiple of 16".into()));
@@ -135,12 +132,12 @@ pub fn run(command: TrainCommand) -> Result<()> {
                 other => return Err(Error::InvalidArgument(format!("unknown --arch '{other}' (factorized or hyperprior)"))),
             };
             widths(&[args.n, args.m])?;
-            (config(&args.common, architecture, args.lambda, args.crop), args.common.device, run_image)
+            (config(&args.common, architecture, args.lambda, args.crop), args.common.device, Medium::Image)
         }
         TrainCommand::Audio(args) => {
             let architecture = Architecture::AudioHyperprior(AudioConfig { c: args.c, m: args.m, n: args.n });
             widths(&[8 * args.c, args.m, args.n])?;
-            (config(&args.common, architecture, 0.0, args.segment), args.common.device, run_audio)
+            (config(&args.common, architecture, 0.0, args.segment), args.common.device, Medium::Audio)
         }
         TrainCommand::Pack(args) => return pack(&args),
     };
@@ -150,8 +147,9 @@ pub fn run(command: TrainCommand) -> Result<()> {
     if config.out.exists() && config.resume.as_ref() != Some(&config.out) {
         return Err(Error::InvalidArgument("output exists; resume from it with --resume or choose another --out".into()).in_file(&config.out));
     }
-    let stats = train(&config, device)?;
-    eprintln!("{}: trained; last steps: loss {:.4}, rate {:.4}, distortion {:.4}", config.out.display(), stats.loss, stats.rate, stats.distortion);
+    let out = config.out.clone();
+    let stats = device.run(Training { config, medium })?;
+    eprintln!("{}: trained; last steps: loss {:.4}, rate {:.4}, distortion {:.4}", out.display(), stats.loss, stats.rate, stats.distortion);
     Ok(())
 }
 
@@ -194,37 +192,25 @@ fn config(args: &CommonArgs, architecture: Architecture, lambda: f64, crop: usiz
     }
 }
 
-fn run_image(config: &TrainConfig, device: Device) -> Result<StepStats> {
-    match device {
-        Device::Cpu => train_image::<Autodiff<Cpu>>(config, &Default::default()),
-        #[cfg(feature = "cuda")]
-        Device::Cuda => on_cuda(|| train_image::<Autodiff<burn::backend::Cuda>>(config, &Default::default())),
-        #[cfg(feature = "tch")]
-        Device::LibTorch => train_image::<Autodiff<burn::backend::LibTorch>>(config, &burn::backend::libtorch::LibTorchDevice::Cpu),
-        #[allow(unreachable_patterns)]
-        other => Err(unsupported(other)),
+/// A training run of one medium, generic over the backend.
+struct Training {
+    config: TrainConfig,
+    medium: Medium,
+}
+
+#[derive(Clone, Copy)]
+enum Medium {
+    Image,
+    Audio,
+}
+
+impl OnDevice for Training {
+    type Output = StepStats;
+
+    fn run<B: AutodiffBackend>(self, device: &B::Device) -> Result<StepStats> {
+        match self.medium {
+            Medium::Image => train_image::<B>(&self.config, device),
+            Medium::Audio => train_audio::<B>(&self.config, device),
+        }
     }
-}
-
-fn run_audio(config: &TrainConfig, device: Device) -> Result<StepStats> {
-    match device {
-        Device::Cpu => train_audio::<Autodiff<Cpu>>(config, &Default::default()),
-        #[cfg(feature = "cuda")]
-        Device::Cuda => on_cuda(|| train_audio::<Autodiff<burn::backend::Cuda>>(config, &Default::default())),
-        #[cfg(feature = "tch")]
-        Device::LibTorch => train_audio::<Autodiff<burn::backend::LibTorch>>(config, &burn::backend::libtorch::LibTorchDevice::Cpu),
-        #[allow(unreachable_patterns)]
-        other => Err(unsupported(other)),
-    }
-}
-
-fn unsupported(device: Device) -> Error {
-    Error::InvalidArgument(format!("this build cannot train on '{device}' (build with --features cuda or tch)"))
-}
-
-/// burn-cuda panics when the driver or NVRTC is missing: report that as an error.
-#[cfg(feature = "cuda")]
-fn on_cuda(run: impl FnOnce() -> Result<StepStats>) -> Result<StepStats> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
-        .map_err(|_| Error::InvalidArgument("the CUDA backend failed: no usable NVIDIA GPU (driver, libcuda or libnvrtc missing?)".into()))?
 }

@@ -3,7 +3,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::Error;
+use burn::backend::Autodiff;
+use burn::tensor::backend::AutodiffBackend;
+
+use crate::{Error, Result};
 
 /// A compute device for training and video fitting.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -15,6 +18,17 @@ pub enum Device {
     Cuda,
     /// The CPU through LibTorch's kernels, burn-tch (builds with the `tch` feature).
     LibTorch,
+    /// NVIDIA GPUs through LibTorch (cuDNN), burn-tch (builds with the `tch` feature against a
+    /// CUDA build of LibTorch).
+    LibTorchCuda,
+}
+
+/// Work generic over the training backend (a training run, a video fit), run by [`Device::run`].
+pub trait OnDevice {
+    /// What the work returns.
+    type Output;
+    /// Runs the work on backend `B`.
+    fn run<B: AutodiffBackend>(self, device: &B::Device) -> Result<Self::Output>;
 }
 
 impl Device {
@@ -25,9 +39,25 @@ impl Device {
             devices.push(Device::Cuda);
         }
         if cfg!(feature = "tch") {
-            devices.push(Device::LibTorch);
+            devices.extend([Device::LibTorch, Device::LibTorchCuda]);
         }
         devices
+    }
+
+    /// Runs `job` on this device's backend. GPU backends panic when the GPU or its libraries
+    /// are missing; that becomes an error.
+    pub fn run<J: OnDevice>(self, job: J) -> Result<J::Output> {
+        match self {
+            Device::Cpu => job.run::<Autodiff<super::Cpu>>(&Default::default()),
+            #[cfg(feature = "cuda")]
+            Device::Cuda => on_gpu(self, || job.run::<Autodiff<burn::backend::Cuda>>(&Default::default())),
+            #[cfg(feature = "tch")]
+            Device::LibTorch => job.run::<Autodiff<burn::backend::LibTorch>>(&burn::backend::libtorch::LibTorchDevice::Cpu),
+            #[cfg(feature = "tch")]
+            Device::LibTorchCuda => on_gpu(self, || job.run::<Autodiff<burn::backend::LibTorch>>(&burn::backend::libtorch::LibTorchDevice::Cuda(0))),
+            #[allow(unreachable_patterns)]
+            other => Err(Error::InvalidArgument(format!("this build cannot run on '{other}' (build with --features cuda or tch)"))),
+        }
     }
 
     /// The device and backend in words, for training records.
@@ -37,8 +67,16 @@ impl Device {
             Device::Cpu => format!("{threads}-thread CPU (burn flex)"),
             Device::Cuda => "NVIDIA GPU (burn-cuda)".to_string(),
             Device::LibTorch => format!("{threads}-thread CPU (burn-tch, LibTorch)"),
+            Device::LibTorchCuda => "NVIDIA GPU (burn-tch, LibTorch CUDA)".to_string(),
         }
     }
+}
+
+#[cfg(any(feature = "cuda", feature = "tch"))]
+fn on_gpu<T>(device: Device, run: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).map_err(|_| {
+        Error::InvalidArgument(format!("device '{device}' failed: no usable NVIDIA GPU (driver or CUDA libraries missing?)"))
+    })?
 }
 
 impl fmt::Display for Device {
@@ -47,6 +85,7 @@ impl fmt::Display for Device {
             Device::Cpu => "cpu",
             Device::Cuda => "cuda",
             Device::LibTorch => "libtorch",
+            Device::LibTorchCuda => "libtorch-cuda",
         })
     }
 }
@@ -54,13 +93,13 @@ impl fmt::Display for Device {
 impl FromStr for Device {
     type Err = Error;
 
-    /// `cpu`, `cuda` or `libtorch`, if this build supports it.
+    /// `cpu`, `cuda`, `libtorch` or `libtorch-cuda`, if this build supports it.
     fn from_str(name: &str) -> Result<Self, Error> {
         let supported = Device::supported();
         supported.iter().copied().find(|d| d.to_string() == name).ok_or_else(|| {
             let names: Vec<String> = supported.iter().map(Device::to_string).collect();
             Error::InvalidArgument(format!(
-                "unknown or unavailable device '{name}' (this build supports: {}; `cuda` needs --features cuda, `libtorch` --features tch)",
+                "unknown or unavailable device '{name}' (this build supports: {}; `cuda` needs --features cuda, `libtorch` and `libtorch-cuda` --features tch)",
                 names.join(", ")
             ))
         })

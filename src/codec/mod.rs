@@ -4,7 +4,7 @@ mod device;
 mod model;
 mod model_file;
 
-pub use device::Device;
+pub use device::{Device, OnDevice};
 pub use model::{Model, DEFAULT_AUDIO_MODEL, DEFAULT_IMAGE_MODEL, DEFAULT_VIDEO_MODEL};
 pub use model_file::{Architecture, ModelFile, ModelMeta, TrainingRecord, TrainingRun, Validation};
 

@@ -5,7 +5,6 @@
 //! Chunks: `VNET` (the network shape, [`NetConfig::to_bytes`]) and `VGOP` (one record per group,
 //! in frame order, [`Quantized::write`]).
 
-use burn::backend::Autodiff;
 use burn::tensor::backend::AutodiffBackend;
 use indicatif::ProgressBar;
 
@@ -13,7 +12,7 @@ use super::checkpoint::{self, Checkpoint};
 use super::coding::{coded_bits, dequantize_synthesis, quantize_latents, quantize_synthesis, Quantized, MAX_EXPONENT};
 use super::fit::{fit, FitOptions};
 use super::network::{Decoded, Geometry, NetConfig, Synthesis, MAX_LATENTS};
-use crate::codec::{Cpu, Device, EncodeOptions, MediaCodec, ModelFile};
+use crate::codec::{Device, EncodeOptions, MediaCodec, ModelFile, OnDevice};
 use crate::container::{find_chunk, Chunk, FourCc, Header, MediaParams, ModelId, Reader, VideoParams};
 use crate::entropy::TableSet;
 use crate::latent::gaussian::SCALE_COUNT;
@@ -46,25 +45,20 @@ pub struct VideoCodec {
     id: ModelId,
 }
 
-/// Fits a group on a burn backend and brings the latents and the synthesis to the host.
-fn fit_on<B: AutodiffBackend>(group: &Video, config: &NetConfig, options: &FitOptions, bar: &ProgressBar, device: B::Device) -> Result<(Vec<Vec<f32>>, Synthesis)> {
-    let inr = fit::<B>(group, config, options, bar, &device)?;
-    Ok((inr.latents()?, inr.synthesis()?))
+/// The fit of one group, generic over the backend; brings the latents and the synthesis to the host.
+struct GroupFit<'a> {
+    group: &'a Video,
+    config: &'a NetConfig,
+    options: &'a FitOptions,
+    bar: &'a ProgressBar,
 }
 
-/// Fits a group on `device`; burn-cuda panics without a usable GPU, which becomes an error.
-fn fit_with(device: Device, group: &Video, config: &NetConfig, options: &FitOptions, bar: &ProgressBar) -> Result<(Vec<Vec<f32>>, Synthesis)> {
-    match device {
-        Device::Cpu => fit_on::<Autodiff<Cpu>>(group, config, options, bar, Default::default()),
-        #[cfg(feature = "cuda")]
-        Device::Cuda => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            fit_on::<Autodiff<burn::backend::Cuda>>(group, config, options, bar, Default::default())
-        }))
-        .map_err(|_| Error::InvalidArgument("the CUDA backend failed: no usable NVIDIA GPU (driver, libcuda or libnvrtc missing?)".into()))?,
-        #[cfg(feature = "tch")]
-        Device::LibTorch => fit_on::<Autodiff<burn::backend::LibTorch>>(group, config, options, bar, burn::backend::libtorch::LibTorchDevice::Cpu),
-        #[allow(unreachable_patterns)]
-        other => Err(Error::InvalidArgument(format!("this build cannot fit on '{other}' (build with --features cuda or tch)"))),
+impl OnDevice for GroupFit<'_> {
+    type Output = (Vec<Vec<f32>>, Synthesis);
+
+    fn run<B: AutodiffBackend>(self, device: &B::Device) -> Result<Self::Output> {
+        let inr = fit::<B>(self.group, self.config, self.options, self.bar, device)?;
+        Ok((inr.latents()?, inr.synthesis()?))
     }
 }
 
@@ -216,7 +210,7 @@ impl VideoCodec {
 
     /// Fits and quantizes one group.
     fn encode_group(&self, group: &Video, config: &NetConfig, options: &FitOptions, device: Device, bar: &ProgressBar) -> Result<Quantized> {
-        let (fitted, synthesis) = fit_with(device, group, config, options, bar)?;
+        let (fitted, synthesis) = device.run(GroupFit { group, config, options, bar })?;
         let geometry = Geometry::of(group);
         let mut q = Quantized { frames: geometry.frames, e_w: 0, e_b: 0, latents: quantize_latents(&fitted), layers: Vec::new() };
         let pixels = (geometry.frames * geometry.width * geometry.height) as f64;
