@@ -132,7 +132,7 @@ fn wav_streaming_equals_in_memory_coding() {
     let wav = common::test_audio(22_050, 1, 2.0).to_wav_bytes().unwrap();
     let media = Media::Audio(Audio::from_wav_bytes(&wav).unwrap());
     let kbps = encode_at_bitrate(&media, &options, 1.0e9).unwrap().len() as f64 * 8.0 / 2.0 / 1000.0 * 0.8;
-    let streamed = nmc::audio::encode_wav_at_bitrate(|| Ok(Cursor::new(&wav)), &options, kbps).unwrap();
+    let streamed = nmc::audio::encode_wav_at_bitrate(Cursor::new(&wav), &options, kbps).unwrap();
     assert!(streamed == encode_at_bitrate(&media, &options, kbps).unwrap(), "bitrate search differs");
 }
 

@@ -387,6 +387,13 @@ mod tests {
         assert!(chunks == expected, "blocks of 65536 frames code differently");
         let (_, chunks) = codec.encode_source(&mut Trickle(audio.source()), Some(5.0)).unwrap();
         assert!(chunks == expected, "blocks of 777 frames code differently");
+        // A bitrate search analyzes once and codes the kept latent at each quality.
+        let clip = codec.analyze_source(&mut Trickle(audio.source())).unwrap();
+        assert!((clip.duration() - len as f64 / 44_100.0).abs() < 1e-9);
+        for quality in [5.0, 1.0, 7.5] {
+            let (params, chunks) = codec.encode_analyzed(&clip, Some(quality)).unwrap();
+            assert!((params, chunks) == codec.encode_source(&mut audio.source(), Some(quality)).unwrap(), "quality {quality}");
+        }
     }
 
     #[test]

@@ -9,4 +9,6 @@ mod wav;
 
 pub use codec::{coded_len, AudioCodec, DEFAULT_QUALITY, MODEL_RATE};
 pub use model::{AudioConfig, AudioModel, HOP, HYPER_HOP, LAMBDAS, STRIDES};
+pub(crate) use wav::encode_source_at_bitrate;
+pub use encoder::AnalyzedClip;
 pub use wav::{decode_to_wav, encode_wav, encode_wav_at_bitrate};

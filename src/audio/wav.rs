@@ -23,11 +23,21 @@ pub fn encode_wav(input: impl Read, options: &EncodeOptions) -> Result<Vec<u8>> 
 }
 
 /// [`encode_wav`] at the largest quality whose file is at most `kbps`, as
-/// [`crate::encode_at_bitrate`]; `open` gives the stream anew for each try.
-pub fn encode_wav_at_bitrate<R: Read>(open: impl Fn() -> Result<R>, options: &EncodeOptions, kbps: f64) -> Result<Vec<u8>> {
-    let wav = WavReader::new(open()?)?;
-    let seconds = wav.frames() as f64 / f64::from(wav.sample_rate());
-    bisect_bitrate(seconds, AUDIO_HALVINGS, kbps, |quality| encode_wav(open()?, &EncodeOptions { quality: Some(quality), ..options.clone() }))
+/// [`crate::encode_at_bitrate`]: the stream is read and analyzed once, and the latent coded at
+/// each quality tried.
+pub fn encode_wav_at_bitrate(input: impl Read, options: &EncodeOptions, kbps: f64) -> Result<Vec<u8>> {
+    encode_source_at_bitrate(&mut WavReader::new(input)?, options, kbps)
+}
+
+/// The bitrate search of [`encode_wav_at_bitrate`] and [`crate::encode_at_bitrate`] over any source.
+pub(crate) fn encode_source_at_bitrate(source: &mut dyn AudioSource, options: &EncodeOptions, kbps: f64) -> Result<Vec<u8>> {
+    let model = encoding_model(MediaKind::Audio, options)?;
+    let codec = audio_codec(&model)?;
+    let clip = codec.analyze_source(source)?;
+    bisect_bitrate(clip.duration(), AUDIO_HALVINGS, kbps, |quality| {
+        let (params, chunks) = codec.encode_analyzed(&clip, Some(quality))?;
+        container_bytes(&model, params, chunks)
+    })
 }
 
 /// Decodes `.nmc` audio into a 16-bit WAV stream written block by block to `out`, at the clip's

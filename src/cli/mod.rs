@@ -102,7 +102,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let checkpoint = (!io::is_stdio(&output)).then(|| io::part_path(&output));
             let options = EncodeOptions { quality, model, steps, progress: true, device, checkpoint: checkpoint.clone(), resume };
             let bytes = match (&source, bitrate) {
-                (io::Input::Wav(wav), Some(kbps)) => crate::audio::encode_wav_at_bitrate(|| wav.open(), &options, kbps),
+                (io::Input::Wav(wav), Some(kbps)) => crate::audio::encode_wav_at_bitrate(wav.open()?, &options, kbps),
                 (io::Input::Wav(wav), None) => crate::audio::encode_wav(wav.open()?, &options),
                 (io::Input::Media(media), Some(kbps)) => crate::encode_at_bitrate(media, &options, kbps),
                 (io::Input::Media(media), None) => crate::encode(media, &options),

@@ -99,12 +99,11 @@ pub(crate) const AUDIO_HALVINGS: usize = 11;
 /// bisects to the stored quality's resolution (1/256); video, where every probe is a whole
 /// fit, to 1/8 of a quality step (6 probes besides the two ends).
 pub fn encode_at_bitrate(media: &Media, options: &EncodeOptions, kbps: f64) -> Result<Vec<u8>> {
-    let (seconds, halvings) = match media {
-        Media::Audio(audio) => (audio.duration(), AUDIO_HALVINGS),
-        Media::Video(video) => (video.duration(), 6),
-        Media::Image(_) => return Err(Error::InvalidArgument("a target bitrate applies to audio and video only".into())),
-    };
-    bisect_bitrate(seconds, halvings, kbps, |quality| encode(media, &EncodeOptions { quality: Some(quality), ..options.clone() }))
+    match media {
+        Media::Audio(audio) => crate::audio::encode_source_at_bitrate(&mut audio.source(), options, kbps),
+        Media::Video(video) => bisect_bitrate(video.duration(), 6, kbps, |quality| encode(media, &EncodeOptions { quality: Some(quality), ..options.clone() })),
+        Media::Image(_) => Err(Error::InvalidArgument("a target bitrate applies to audio and video only".into())),
+    }
 }
 
 /// The bisection of [`encode_at_bitrate`] over `at(quality)`, for a clip of `seconds`.
