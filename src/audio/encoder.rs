@@ -73,10 +73,9 @@ impl<B: Backend> AudioCodec<B> {
     pub fn encode_analyzed(&self, clip: &AnalyzedClip, quality: Option<f32>) -> Result<(MediaParams, Vec<Chunk>)> {
         let stored = quantize_quality(quality.unwrap_or(DEFAULT_QUALITY))?;
         let mut coder = LatentCoder::new(self, stored, &clip.params)?;
-        let frames = clip.latents.first().and_then(|rows| rows.first()).map_or(0, Vec::len);
-        for start in (0..frames).step_by(LATENT_BLOCK) {
-            let range = start..(start + LATENT_BLOCK).min(frames);
-            let block: Vec<Vec<Vec<f32>>> = clip.latents.iter().map(|rows| rows.iter().map(|row| row[range.clone()].to_vec()).collect()).collect();
+        for start in (0..coder.frames).step_by(LATENT_BLOCK) {
+            let range = start..(start + LATENT_BLOCK).min(coder.frames);
+            let block: Vec<Vec<&[f32]>> = clip.latents.iter().map(|rows| rows.iter().map(|row| &row[range.clone()]).collect()).collect();
             coder.push(&block)?;
         }
         Ok((MediaParams::Audio(clip.params), coder.finish()?))
@@ -243,13 +242,13 @@ impl<'a, B: Backend> LatentCoder<'a, B> {
 
     /// Takes the next latent frames (per channel, `[M]` rows, before the gain) and runs every
     /// step they allow.
-    fn push(&mut self, latent: &[Vec<Vec<f32>>]) -> Result<()> {
+    fn push<R: AsRef<[f32]>>(&mut self, latent: &[Vec<R>]) -> Result<()> {
         for (ch, rows) in self.channels.iter_mut().zip(latent) {
             for ((row, new), &gain) in ch.y.iter_mut().zip(rows).zip(&self.gain) {
-                row.extend(new.iter().map(|v| v * gain));
+                row.extend(new.as_ref().iter().map(|v| v * gain));
             }
         }
-        self.received += latent.first().and_then(|rows| rows.first()).map_or(0, Vec::len);
+        self.received += latent.first().and_then(|rows| rows.first()).map_or(0, |row| row.as_ref().len());
         self.hyper_analyze()?;
         self.code_symbols()?;
         self.drop_used_frames();
