@@ -87,7 +87,7 @@ fn audio_train_checkpoint_and_resume() {
     use nmc::train::train_audio;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("a.nmcm");
-    let mut c = common::quick_train_config(&out, Architecture::AudioHyperprior(AudioConfig { c: 4, m: 8, n: 8 }), 6);
+    let mut c = common::quick_train_config(&out, Architecture::AudioHyperprior(AudioConfig { c: 4, m: 8, n: 8, res: 0 }), 6);
     c.crop = 2560;
     c.checkpoint_every = 3;
     let stats = train_audio::<Autodiff<Cpu>>(&c, &Default::default()).unwrap();

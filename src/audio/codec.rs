@@ -254,6 +254,7 @@ mod tests {
     use burn::tensor::backend::Backend;
 
     use super::*;
+    use crate::audio::RES_DILATIONS;
     use crate::codec::{Architecture, TrainingRecord};
     use crate::container::FourCc;
     use crate::entropy::channel_indexes;
@@ -262,8 +263,12 @@ mod tests {
     use crate::nn::CodecModel;
 
     fn codec() -> AudioCodec {
+        codec_with(0)
+    }
+
+    fn codec_with(res: usize) -> AudioCodec {
         Cpu::seed(&Default::default(), 5);
-        let config = AudioConfig { c: 4, m: 8, n: 8 };
+        let config = AudioConfig { c: 4, m: 8, n: 8, res };
         let bytes = AudioModel::<Cpu>::new(config, &Default::default())
             .to_model_file(Architecture::AudioHyperprior(config), 0.0, TrainingRecord::default())
             .unwrap();
@@ -279,10 +284,40 @@ mod tests {
         (0..len).map(|i| (i as f32 * 0.013).sin() * 0.3 + (((i + seed) * 7919) % 101) as f32 / 1000.0).collect()
     }
 
-    /// 25 s: three segments, so two inner boundaries with halos.
+    /// 25 s: three segments, so two inner boundaries with halos; with and without the widest
+    /// residual units (whose reach must stay inside the halo).
     #[test]
     fn segmented_transforms_equal_whole_signal_processing() {
-        let codec = codec();
+        for res in [0, RES_DILATIONS.len()] {
+            segmented_transforms_equal_whole(&codec_with(res));
+        }
+    }
+
+    /// The segment halo bounds the transforms' reach exactly: an impulse changes no latent
+    /// frame, and a latent impulse no output frame, more than `HALO_FRAMES` away (a margin the
+    /// float comparison above cannot see). Three units of dilations 1, 3, 9 would reach further.
+    #[test]
+    fn transforms_reach_no_further_than_the_halo() {
+        let codec = codec_with(RES_DILATIONS.len());
+        let (frames, at) = (40, 20);
+        let device = Default::default();
+        let changed = |f: &dyn Fn(Vec<f32>) -> Vec<f32>, len: usize, rows: usize, impulse: usize, frame_len: usize| {
+            let base = f(vec![0.0; len]);
+            let mut x = vec![0.0; len];
+            x[impulse] = 1.0;
+            let out = f(x);
+            let per_row = base.len() / rows;
+            (0..base.len()).filter(|&i| base[i] != out[i]).map(|i| (i % per_row) / frame_len).collect::<Vec<_>>()
+        };
+        let analysis = |x: Vec<f32>| to_vec(codec.model.analysis(Tensor::<Cpu, 4>::from_data(TensorData::new(x, [1, 1, 1, frames * HOP]), &device))).unwrap();
+        let reached = changed(&analysis, frames * HOP, 8, at * HOP, 1);
+        assert!(!reached.is_empty() && reached.iter().all(|f| f.abs_diff(at) <= HALO_FRAMES), "g_a reaches frames {reached:?}");
+        let synthesis = |y: Vec<f32>| to_vec(codec.model.synthesis(Tensor::<Cpu, 4>::from_data(TensorData::new(y, [1, 8, 1, frames]), &device))).unwrap();
+        let reached = changed(&synthesis, 8 * frames, 1, at, HOP);
+        assert!(!reached.is_empty() && reached.iter().all(|f| f.abs_diff(at) <= HALO_FRAMES), "g_s reaches frames {reached:?}");
+    }
+
+    fn segmented_transforms_equal_whole(codec: &AudioCodec) {
         let frames = 25 * 75;
         let len = frames * HOP;
         let signal = signal(len, 0);

@@ -8,7 +8,7 @@ mod model;
 mod wav;
 
 pub use codec::{coded_len, AudioCodec, DEFAULT_QUALITY, MODEL_RATE};
-pub use model::{AudioConfig, AudioModel, HOP, HYPER_HOP, LAMBDAS, STRIDES};
+pub use model::{AudioConfig, AudioModel, HOP, HYPER_HOP, LAMBDAS, RES_DILATIONS, STRIDES};
 pub(crate) use wav::encode_source_at_bitrate;
 pub use encoder::AnalyzedClip;
 pub use wav::{decode_to_wav, encode_wav, encode_wav_at_bitrate};

@@ -1,10 +1,12 @@
 //! The audio model: 1-D analysis/synthesis with GDN (strides 2·4·5·8, 75 latent frames per
-//! second at 24 kHz) and a mean–scale hyperprior whose hyper-synthesis runs in fixed point, as
-//! for images. Signals are `[B, 1, 1, T]` tensors; gain vectors give one model for every rate.
+//! second at 24 kHz), optionally with residual units at every scale, and a mean–scale hyperprior
+//! whose hyper-synthesis runs in fixed point, as for images. Signals are `[B, 1, 1, T]` tensors;
+//! gain vectors give one model for every rate.
 
 use burn::module::Module;
-use burn::nn::conv::{Conv2d, ConvTranspose2d};
-use burn::tensor::activation::relu;
+use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d};
+use burn::nn::PaddingConfig2d;
+use burn::tensor::activation::{elu, relu};
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
@@ -27,6 +29,13 @@ pub const HYPER_HOP: usize = 4;
 /// 2.5 apart, so that one model spans low-rate speech to transparent-ish music.
 pub const LAMBDAS: [f64; 8] = [2.0, 5.0, 12.5, 31.25, 78.125, 195.3125, 488.28125, 1220.703125];
 
+/// Dilations of the residual units of one scale, in order (the `res` of [`AudioConfig`] takes
+/// the first ones). Their reach, with the strided layers', stays inside the coder's 8-frame
+/// segment halo; a third unit of dilation 9 would not.
+pub const RES_DILATIONS: [usize; 2] = [1, 3];
+/// Taps of a residual unit's dilated convolution.
+const RES_TAPS: usize = 7;
+
 /// Architecture of an audio model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AudioConfig {
@@ -36,12 +45,53 @@ pub struct AudioConfig {
     pub m: usize,
     /// Hyper-latent channels (and hyper-transform width).
     pub n: usize,
+    /// Residual units per scale (0 to 2): in g_a before each strided layer, in g_s after each
+    /// upsampling one. Absent from the metadata of models without them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub res: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl AudioConfig {
     fn widths(&self) -> [usize; 4] {
         [self.c, 2 * self.c, 4 * self.c, 8 * self.c]
     }
+}
+
+/// A residual unit: `h + W₂·elu(W₁ ⊛ h)` with `W₁` a dilated 7-tap convolution and `W₂` 1×1
+/// (SoundStream's), keeping the width and the length.
+#[derive(Module, Debug)]
+pub struct ResidualUnit<B: Backend> {
+    dilated: Conv2d<B>,
+    pointwise: Conv2d<B>,
+}
+
+impl<B: Backend> ResidualUnit<B> {
+    fn new(channels: usize, dilation: usize, device: &B::Device) -> Self {
+        let pad = dilation * (RES_TAPS / 2);
+        let dilated = Conv2dConfig::new([channels, channels], [1, RES_TAPS])
+            .with_dilation([1, dilation])
+            .with_padding(PaddingConfig2d::Explicit(0, pad, 0, pad))
+            .init(device);
+        Self { dilated, pointwise: conv1d(channels, channels, 1, device) }
+    }
+
+    /// The units of one scale.
+    fn stack(channels: usize, count: usize, device: &B::Device) -> Vec<Self> {
+        RES_DILATIONS[..count].iter().map(|&d| Self::new(channels, d, device)).collect()
+    }
+
+    fn forward(&self, h: Tensor<B, 4>) -> Tensor<B, 4> {
+        h.clone() + self.pointwise.forward(elu(self.dilated.forward(h), 1.0))
+    }
+}
+
+/// Runs a scale's residual units.
+fn residual<B: Backend>(units: &[ResidualUnit<B>], h: Tensor<B, 4>) -> Tensor<B, 4> {
+    units.iter().fold(h, |h, unit| unit.forward(h))
 }
 
 /// Analysis g_a: waveform `[B, 1, 1, T]` → latent `[B, M, 1, T/320]`.
@@ -51,6 +101,7 @@ pub struct Analysis<B: Backend> {
     downs: Vec<Conv2d<B>>,
     gdns: Vec<Gdn<B>>,
     output: Conv2d<B>,
+    res: Vec<Vec<ResidualUnit<B>>>,
 }
 
 /// Synthesis g_s: latent → waveform.
@@ -60,6 +111,7 @@ pub struct Synthesis<B: Backend> {
     ups: Vec<ConvTranspose2d<B>>,
     igdns: Vec<Gdn<B>>,
     output: Conv2d<B>,
+    res: Vec<Vec<ResidualUnit<B>>>,
 }
 
 /// The whole audio model.
@@ -78,17 +130,20 @@ impl<B: Backend> Analysis<B> {
     fn new(config: AudioConfig, device: &B::Device) -> Self {
         let w = config.widths();
         let mut cin = w[0];
-        let (mut downs, mut gdns) = (Vec::new(), Vec::new());
+        let (mut downs, mut gdns, mut res) = (Vec::new(), Vec::new(), Vec::new());
         for (&s, &cout) in STRIDES.iter().zip(&w) {
+            res.push(ResidualUnit::stack(cin, config.res, device));
             downs.push(conv1d_down(cin, cout, s, device));
             gdns.push(Gdn::new(cout, false, device));
             cin = cout;
         }
-        Self { input: conv1d(1, w[0], 7, device), downs, gdns, output: conv1d(w[3], config.m, 3, device) }
+        Self { input: conv1d(1, w[0], 7, device), downs, gdns, output: conv1d(w[3], config.m, 3, device), res }
     }
 
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let h = self.downs.iter().zip(&self.gdns).fold(self.input.forward(x), |h, (down, gdn)| gdn.forward(down.forward(h)));
+        let h = self.downs.iter().zip(&self.gdns).enumerate().fold(self.input.forward(x), |h, (i, (down, gdn))| {
+            gdn.forward(down.forward(residual(&self.res[i], h)))
+        });
         self.output.forward(h)
     }
 }
@@ -97,18 +152,21 @@ impl<B: Backend> Synthesis<B> {
     fn new(config: AudioConfig, device: &B::Device) -> Self {
         let w = config.widths();
         let mut cin = w[3];
-        let (mut ups, mut igdns) = (Vec::new(), Vec::new());
+        let (mut ups, mut igdns, mut res) = (Vec::new(), Vec::new(), Vec::new());
         for i in (0..STRIDES.len()).rev() {
             igdns.push(Gdn::new(cin, true, device));
             let cout = w[i.saturating_sub(1)];
             ups.push(conv1d_up(cin, cout, STRIDES[i], device));
+            res.push(ResidualUnit::stack(cout, config.res, device));
             cin = cout;
         }
-        Self { input: conv1d(config.m, w[3], 3, device), ups, igdns, output: conv1d(w[0], 1, 7, device) }
+        Self { input: conv1d(config.m, w[3], 3, device), ups, igdns, output: conv1d(w[0], 1, 7, device), res }
     }
 
     fn forward(&self, y: Tensor<B, 4>) -> Tensor<B, 4> {
-        let h = self.igdns.iter().zip(&self.ups).fold(self.input.forward(y), |h, (igdn, up)| up.forward(igdn.forward(h)));
+        let h = self.igdns.iter().zip(&self.ups).enumerate().fold(self.input.forward(y), |h, (i, (igdn, up))| {
+            residual(&self.res[i], up.forward(igdn.forward(h)))
+        });
         self.output.forward(h)
     }
 }

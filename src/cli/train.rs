@@ -117,6 +117,9 @@ pub struct AudioArgs {
     /// Hyper-latent channels of a new model (18.75 hyper-latent frames per second each).
     #[arg(long, default_value_t = 16)]
     n: usize,
+    /// Residual units per scale of a new model (0 to 2; dilations 1 and 3).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    res: u8,
 }
 
 /// Runs a training command.
@@ -135,7 +138,7 @@ pub fn run(command: TrainCommand) -> Result<()> {
             (config(&args.common, architecture, args.lambda, args.crop), args.common.device, Medium::Image)
         }
         TrainCommand::Audio(args) => {
-            let architecture = Architecture::AudioHyperprior(AudioConfig { c: args.c, m: args.m, n: args.n });
+            let architecture = Architecture::AudioHyperprior(AudioConfig { c: args.c, m: args.m, n: args.n, res: usize::from(args.res) });
             widths(&[8 * args.c, args.m, args.n])?;
             (config(&args.common, architecture, 0.0, args.segment), args.common.device, Medium::Audio)
         }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::container::ModelId;
 use crate::entropy::TableSet;
-use crate::audio::AudioConfig;
+use crate::audio::{AudioConfig, RES_DILATIONS};
 use crate::image::{FactorizedConfig, HyperpriorConfig};
 use crate::nn::{read_tensors, write_tensors, Precision, StoredTensor};
 use crate::{Error, Result};
@@ -178,6 +178,9 @@ impl ModelFile {
         if widths.iter().any(|w| !(1..=MAX_WIDTH).contains(w)) {
             return Err(Error::Model(format!("layer widths {widths:?} outside 1..={MAX_WIDTH}")));
         }
+        if matches!(meta.architecture, Architecture::AudioHyperprior(c) if c.res > RES_DILATIONS.len()) {
+            return Err(Error::Model(format!("more than {} residual units per scale", RES_DILATIONS.len())));
+        }
         rest = &rest[meta_len..];
         let tables = TableSet::read(&mut rest)?;
         let tensors = read_tensors(&mut rest, version == VERSION_TYPED)?;
@@ -194,12 +197,17 @@ mod tests {
 
     #[test]
     fn packed_models_are_version_2_and_unknown_versions_are_refused() {
-        let original = crate::codec::DEFAULT_AUDIO_MODEL;
+        let version = |b: &[u8]| u16::from_le_bytes([b[4], b[5]]);
+        // The shipped (packed) audio model with its tensors widened back to binary32.
+        let mut file = ModelFile::parse(crate::codec::DEFAULT_AUDIO_MODEL).unwrap();
+        file.tensors.iter_mut().for_each(|t| t.precision = Precision::F32);
+        let original = &ModelFile::to_bytes(&file.meta, &file.tables, &file.tensors).unwrap()[..];
+        assert_eq!(version(original), VERSION_F32);
         let file = ModelFile::parse(original).unwrap();
         let packed = file.packed().unwrap();
         let halves = file.tensors.iter().filter(|t| t.packed().precision == Precision::F16).count();
+        assert!(halves > 0);
         let reparsed = ModelFile::parse(&packed).unwrap();
-        let version = |b: &[u8]| u16::from_le_bytes([b[4], b[5]]);
         assert_eq!(version(&packed), if halves > 0 { VERSION_TYPED } else { VERSION_F32 });
         assert_eq!(reparsed.tensors.iter().filter(|t| t.precision == Precision::F16).count(), halves);
         assert_eq!((reparsed.meta, reparsed.tables), (file.meta.clone(), file.tables.clone()));
