@@ -219,4 +219,14 @@ mod tests {
         let err = ModelFile::parse(&future).unwrap_err().to_string();
         assert!(err.contains("version 3"), "{err}");
     }
+
+    #[test]
+    fn audio_models_with_too_many_residual_units_are_refused() {
+        let mut file = ModelFile::parse(crate::codec::DEFAULT_AUDIO_MODEL).unwrap();
+        let Architecture::AudioHyperprior(config) = &mut file.meta.architecture else { panic!("audio model") };
+        config.res = RES_DILATIONS.len() + 1;
+        let bytes = ModelFile::to_bytes(&file.meta, &file.tables, &file.tensors).unwrap();
+        let err = ModelFile::parse(&bytes).unwrap_err().to_string();
+        assert!(err.contains("residual units"), "{err}");
+    }
 }
