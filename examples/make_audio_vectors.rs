@@ -26,6 +26,7 @@ fn main() -> nmc::Result<()> {
         resume: None,
         validation: None,
         architecture: Architecture::AudioHyperprior(AudioConfig { c: 4, m: 8, n: 8, res: 0 }),
+        grow_res: None,
         lambda: 0.0,
         steps: 300,
         batch: 4,

@@ -25,6 +25,7 @@ fn main() -> nmc::Result<()> {
         resume: None,
         validation: None,
         architecture: Architecture::ImageFactorized(FactorizedConfig { n: 8, m: 8 }),
+        grow_res: None,
         lambda: 0.05,
         steps: 300,
         batch: 4,

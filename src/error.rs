@@ -53,6 +53,9 @@ pub enum Error {
     /// Invalid arguments or options.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// Training diverged: the loss stopped being finite.
+    #[error("training diverged at step {step} (loss {loss}); {checkpoint}")]
+    Diverged { step: u64, loss: f64, checkpoint: String },
 }
 
 impl Error {

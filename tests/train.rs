@@ -53,6 +53,24 @@ fn training_reduces_the_loss() {
     assert!(late.loss < early.loss, "loss {} → {}", early.loss, late.loss);
 }
 
+/// A learning rate far too high: training stops with a typed error naming the last checkpoint
+/// instead of writing a broken model.
+#[test]
+fn divergence_stops_training_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.nmcm");
+    let mut c = config(&out, 10, false);
+    train_image::<Autodiff<Cpu>>(&c, &Default::default()).unwrap();
+    c.resume = Some(out.clone());
+    c.steps = 40;
+    c.learning_rate = 1e4;
+    c.checkpoint_every = 1000;
+    let err = train_image::<Autodiff<Cpu>>(&c, &Default::default()).unwrap_err();
+    assert!(matches!(err, nmc::Error::Diverged { .. }), "{err}");
+    assert!(err.to_string().contains("holds step 10"), "{err}");
+    assert_eq!(ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap().meta.training.steps, 10);
+}
+
 #[test]
 fn empty_data_folder_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
@@ -80,7 +98,8 @@ fn validation_is_recorded_at_checkpoints() {
     assert_eq!((record.runs[0].first_step, record.runs[0].last_step), (0, 10));
 }
 
-/// `nmc train audio`'s loop on the sample speech: a short run, a resumed run, a model that codes.
+/// `nmc train audio`'s loop on the sample speech: a short run, a resumed run, a run that grows
+/// residual units, a model that codes.
 #[test]
 fn audio_train_checkpoint_and_resume() {
     use nmc::audio::AudioConfig;
@@ -98,6 +117,21 @@ fn audio_train_checkpoint_and_resume() {
     let file = ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(file.meta.training.steps, 9);
     assert!(file.meta.training.runs[0].data.contains("1 clips"), "{:?}", file.meta.training.runs[0].data);
+    // Growing residual units on resume: the architecture and the record say so.
+    c.grow_res = Some(2);
+    c.steps = 11;
+    train_audio::<Autodiff<Cpu>>(&c, &Default::default()).unwrap();
+    let file = ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(file.meta.architecture, Architecture::AudioHyperprior(AudioConfig { c: 4, m: 8, n: 8, res: 2 }));
+    let runs = &file.meta.training.runs;
+    assert_eq!((runs.len(), runs[2].first_step, runs[2].last_step), (3, 9, 11));
+    assert!(runs[1].change.is_empty() && runs[2].change.contains("0 → 2"), "{runs:?}");
+    // Units cannot be removed.
+    c.grow_res = Some(1);
+    c.steps = 12;
+    let err = train_audio::<Autodiff<Cpu>>(&c, &Default::default()).unwrap_err();
+    assert!(err.to_string().contains("cannot be removed"), "{err}");
+    c.grow_res = None;
     let model = std::sync::Arc::new(nmc::Model::from_bytes(&std::fs::read(&out).unwrap()).unwrap());
     let audio = common::test_audio(24_000, 1, 0.2);
     let options = nmc::EncodeOptions { quality: Some(8.0), model: Some(model), ..Default::default() };

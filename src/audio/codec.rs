@@ -251,6 +251,7 @@ impl<B: Backend> MediaCodec for AudioCodec<B> {
 
 #[cfg(test)]
 mod tests {
+    use burn::module::Module;
     use burn::tensor::backend::Backend;
 
     use super::*;
@@ -315,6 +316,23 @@ mod tests {
         let synthesis = |y: Vec<f32>| to_vec(codec.model.synthesis(Tensor::<Cpu, 4>::from_data(TensorData::new(y, [1, 8, 1, frames]), &device))).unwrap();
         let reached = changed(&synthesis, 8 * frames, 1, at, HOP);
         assert!(!reached.is_empty() && reached.iter().all(|f| f.abs_diff(at) <= HALO_FRAMES), "g_s reaches frames {reached:?}");
+    }
+
+    /// Residual units added to a trained model start as the identity: g_a and g_s compute
+    /// exactly what they did, while the new units hold trainable weights.
+    #[test]
+    fn grown_residual_units_start_as_the_identity() {
+        let (config, device) = (AudioConfig { c: 4, m: 8, n: 8, res: 0 }, Default::default());
+        // Loaded weights (a fresh model's lazy parameters would initialise anew in a clone).
+        let model = codec_with(0).model;
+        let grown = model.clone().with_residual_units(config, RES_DILATIONS.len(), &device);
+        assert_eq!(grown.num_params(), AudioModel::<Cpu>::new(AudioConfig { res: RES_DILATIONS.len(), ..config }, &device).num_params());
+        let frames = 16;
+        let x = || Tensor::<Cpu, 4>::from_data(TensorData::new(signal(frames * HOP, 1), [1, 1, 1, frames * HOP]), &device);
+        let y = to_vec(model.analysis(x())).unwrap();
+        assert_eq!(to_vec(grown.analysis(x())).unwrap(), y);
+        let y = || Tensor::<Cpu, 4>::from_data(TensorData::new(y.clone(), [1, 8, 1, frames]), &device);
+        assert_eq!(to_vec(grown.synthesis(y())).unwrap(), to_vec(model.synthesis(y())).unwrap());
     }
 
     fn segmented_transforms_equal_whole(codec: &AudioCodec) {

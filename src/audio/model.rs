@@ -3,10 +3,10 @@
 //! whose hyper-synthesis runs in fixed point, as for images. Signals are `[B, 1, 1, T]` tensors;
 //! gain vectors give one model for every rate.
 
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d};
 use burn::nn::PaddingConfig2d;
-use burn::tensor::activation::{elu, relu};
+use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
@@ -59,6 +59,18 @@ impl AudioConfig {
     fn widths(&self) -> [usize; 4] {
         [self.c, 2 * self.c, 4 * self.c, 8 * self.c]
     }
+
+    /// Widths of g_a's residual units, first scale to last (those of the strided layers' inputs).
+    fn analysis_res_widths(&self) -> [usize; 4] {
+        let w = self.widths();
+        [w[0], w[0], w[1], w[2]]
+    }
+
+    /// Widths of g_s's residual units, first scale to last (those of the upsampling outputs).
+    fn synthesis_res_widths(&self) -> [usize; 4] {
+        let w = self.widths();
+        [w[2], w[1], w[0], w[0]]
+    }
 }
 
 /// A residual unit: `h + W₂·elu(W₁ ⊛ h)` with `W₁` a dilated 7-tap convolution and `W₂` 1×1
@@ -79,14 +91,37 @@ impl<B: Backend> ResidualUnit<B> {
         Self { dilated, pointwise: conv1d(channels, channels, 1, device) }
     }
 
+    /// A unit that starts as the identity: its 1×1 convolution is zero.
+    fn identity(channels: usize, dilation: usize, device: &B::Device) -> Self {
+        let mut unit = Self::new(channels, dilation, device);
+        unit.pointwise.weight = Param::from_tensor(unit.pointwise.weight.val().zeros_like());
+        unit.pointwise.bias = unit.pointwise.bias.map(|b| Param::from_tensor(b.val().zeros_like()));
+        unit
+    }
+
     /// The units of one scale.
     fn stack(channels: usize, count: usize, device: &B::Device) -> Vec<Self> {
         RES_DILATIONS[..count].iter().map(|&d| Self::new(channels, d, device)).collect()
     }
 
-    fn forward(&self, h: Tensor<B, 4>) -> Tensor<B, 4> {
-        h.clone() + self.pointwise.forward(elu(self.dilated.forward(h), 1.0))
+    /// Adds identity units to each scale's units (of the given widths) up to `count`.
+    fn grow(scales: &mut [Vec<Self>], widths: [usize; 4], count: usize, device: &B::Device) {
+        for (units, channels) in scales.iter_mut().zip(widths) {
+            let have = units.len();
+            units.extend(RES_DILATIONS[have..count].iter().map(|&d| Self::identity(channels, d, device)));
+        }
     }
+
+    fn forward(&self, h: Tensor<B, 4>) -> Tensor<B, 4> {
+        h.clone() + self.pointwise.forward(elu(self.dilated.forward(h)))
+    }
+}
+
+/// ELU (α = 1) as `max(x, 0) + exp(min(x, 0)) − 1`, the same values as burn's `elu`, which
+/// takes `exp` of every value before masking: past x ≈ 88 that overflows and its gradient
+/// becomes NaN (0·∞), which ended training runs.
+fn elu<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
+    relu(x.clone()) + x.clamp_max(0.0).exp().sub_scalar(1.0)
 }
 
 /// Runs a scale's residual units.
@@ -130,9 +165,9 @@ impl<B: Backend> Analysis<B> {
     fn new(config: AudioConfig, device: &B::Device) -> Self {
         let w = config.widths();
         let mut cin = w[0];
-        let (mut downs, mut gdns, mut res) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut downs, mut gdns) = (Vec::new(), Vec::new());
+        let res = config.analysis_res_widths().iter().map(|&c| ResidualUnit::stack(c, config.res, device)).collect();
         for (&s, &cout) in STRIDES.iter().zip(&w) {
-            res.push(ResidualUnit::stack(cin, config.res, device));
             downs.push(conv1d_down(cin, cout, s, device));
             gdns.push(Gdn::new(cout, false, device));
             cin = cout;
@@ -152,12 +187,12 @@ impl<B: Backend> Synthesis<B> {
     fn new(config: AudioConfig, device: &B::Device) -> Self {
         let w = config.widths();
         let mut cin = w[3];
-        let (mut ups, mut igdns, mut res) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut ups, mut igdns) = (Vec::new(), Vec::new());
+        let res = config.synthesis_res_widths().iter().map(|&c| ResidualUnit::stack(c, config.res, device)).collect();
         for i in (0..STRIDES.len()).rev() {
             igdns.push(Gdn::new(cin, true, device));
             let cout = w[i.saturating_sub(1)];
             ups.push(conv1d_up(cin, cout, STRIDES[i], device));
-            res.push(ResidualUnit::stack(cout, config.res, device));
             cin = cout;
         }
         Self { input: conv1d(config.m, w[3], 3, device), ups, igdns, output: conv1d(w[0], 1, 7, device), res }
@@ -185,6 +220,15 @@ impl<B: Backend> AudioModel<B> {
             bottleneck: EntropyBottleneck::new(n, device),
             gain: GainVectors::new(m, &LAMBDAS, device),
         }
+    }
+
+    /// The model of `config` given `res` residual units per scale (at least `config.res`, at
+    /// most 2): the added units start as the identity, so the grown model computes exactly
+    /// what this one does until training moves them.
+    pub fn with_residual_units(mut self, config: AudioConfig, res: usize, device: &B::Device) -> Self {
+        ResidualUnit::grow(&mut self.g_a.res, config.analysis_res_widths(), res, device);
+        ResidualUnit::grow(&mut self.g_s.res, config.synthesis_res_widths(), res, device);
+        self
     }
 
     /// Latent channels.
@@ -230,7 +274,6 @@ impl<B: Backend> AudioModel<B> {
     pub fn hyper_medians(&self) -> Tensor<B, 1> {
         fake_quant_act(self.bottleneck.medians())
     }
-
 }
 
 impl<B: Backend> CodecModel<B> for AudioModel<B> {
@@ -266,5 +309,29 @@ impl<B: Backend> CodecModel<B> for AudioModel<B> {
         let mut tables = self.bottleneck.export_tables(MAX_TABLE_LEN)?;
         tables.extend(gaussian::build_tables()?.tables().iter().cloned());
         TableSet::new(tables)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::backend::Autodiff;
+    use burn::tensor::{Tensor, TensorData};
+
+    use crate::codec::Cpu;
+
+    /// Same values as burn's ELU, and a finite gradient (1) for large inputs, where burn's
+    /// is NaN.
+    #[test]
+    fn elu_has_finite_gradients_for_large_inputs() {
+        let values = [-100.0f32, -1.0, -0.25, 0.0, 0.5, 100.0, 1000.0];
+        let device = Default::default();
+        let x = Tensor::<Autodiff<Cpu>, 4>::from_data(TensorData::new(values.to_vec(), [1, 1, 1, values.len()]), &device).require_grad();
+        let y = super::elu(x.clone());
+        let expected = burn::tensor::activation::elu(x.clone().inner(), 1.0);
+        assert_eq!(y.clone().inner().into_data().to_vec::<f32>().unwrap(), expected.into_data().to_vec::<f32>().unwrap());
+        let grads = y.sum().backward();
+        let grad = x.grad(&grads).unwrap().into_data().to_vec::<f32>().unwrap();
+        let want: Vec<f32> = values.iter().map(|&v| if v > 0.0 { 1.0 } else { v.exp() }).collect();
+        assert_eq!(grad, want);
     }
 }

@@ -193,6 +193,9 @@ pub fn print_model_info(path: &Path, model: &ModelFile, bytes: usize, json: bool
             "run:      steps {}–{}, batch {} × {}, lr {}, {:.0} s, {}, {}",
             r.first_step, r.last_step, r.batch, r.crop, r.learning_rate, r.wall_time_s, r.hardware, r.data
         );
+        if !r.change.is_empty() {
+            println!("          at step {}: {}", r.first_step, r.change);
+        }
     }
     if let Some(v) = &t.validation {
         println!("validation: step {}, rate {:.4}, metric {:.4}, loss {:.4} ({})", v.step, v.rate, v.metric, v.loss, v.data);

@@ -117,9 +117,11 @@ pub struct AudioArgs {
     /// Hyper-latent channels of a new model (18.75 hyper-latent frames per second each).
     #[arg(long, default_value_t = 16)]
     n: usize,
-    /// Residual units per scale of a new model (0 to 2; dilations 1 and 3).
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
-    res: u8,
+    /// Residual units per scale (0 to 2; dilations 1 and 3) of a new model (default 0). With
+    /// --resume, a count above the model's grows it: the new units start as the identity, the
+    /// other weights keep their optimizer state.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=2))]
+    res: Option<u8>,
 }
 
 /// Runs a training command.
@@ -138,9 +140,12 @@ pub fn run(command: TrainCommand) -> Result<()> {
             (config(&args.common, architecture, args.lambda, args.crop), args.common.device, Medium::Image)
         }
         TrainCommand::Audio(args) => {
-            let architecture = Architecture::AudioHyperprior(AudioConfig { c: args.c, m: args.m, n: args.n, res: usize::from(args.res) });
+            let res = args.res.map(usize::from);
+            let architecture = Architecture::AudioHyperprior(AudioConfig { c: args.c, m: args.m, n: args.n, res: res.unwrap_or(0) });
             widths(&[8 * args.c, args.m, args.n])?;
-            (config(&args.common, architecture, 0.0, args.segment), args.common.device, Medium::Audio)
+            let mut config = config(&args.common, architecture, 0.0, args.segment);
+            config.grow_res = res.filter(|_| config.resume.is_some());
+            (config, args.common.device, Medium::Audio)
         }
         TrainCommand::Pack(args) => return pack(&args),
     };
@@ -183,6 +188,7 @@ fn config(args: &CommonArgs, architecture: Architecture, lambda: f64, crop: usiz
         resume: args.resume.clone(),
         validation: args.val.clone(),
         architecture,
+        grow_res: None,
         lambda,
         steps: args.steps,
         batch: args.batch,

@@ -94,6 +94,10 @@ pub struct TrainingRun {
     pub learning_rate: f64,
     /// Wall time of this run in seconds.
     pub wall_time_s: f64,
+    /// How the architecture was changed at the start of this run, e.g. residual units added;
+    /// absent when it was not.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub change: String,
 }
 
 /// The JSON metadata block of a model file.
@@ -172,14 +176,14 @@ impl ModelFile {
         let widths = match meta.architecture {
             Architecture::ImageFactorized(c) => vec![c.n, c.m],
             Architecture::ImageHyperprior(c) => vec![c.n, c.m],
+            Architecture::AudioHyperprior(c) if c.res > RES_DILATIONS.len() => {
+                return Err(Error::Model(format!("more than {} residual units per scale", RES_DILATIONS.len())));
+            }
             Architecture::AudioHyperprior(c) => vec![8 * c.c, c.m, c.n],
             Architecture::VideoInr => vec![],
         };
         if widths.iter().any(|w| !(1..=MAX_WIDTH).contains(w)) {
             return Err(Error::Model(format!("layer widths {widths:?} outside 1..={MAX_WIDTH}")));
-        }
-        if matches!(meta.architecture, Architecture::AudioHyperprior(c) if c.res > RES_DILATIONS.len()) {
-            return Err(Error::Model(format!("more than {} residual units per scale", RES_DILATIONS.len())));
         }
         rest = &rest[meta_len..];
         let tables = TableSet::read(&mut rest)?;
@@ -208,7 +212,7 @@ mod tests {
         let halves = file.tensors.iter().filter(|t| t.packed().precision == Precision::F16).count();
         assert!(halves > 0);
         let reparsed = ModelFile::parse(&packed).unwrap();
-        assert_eq!(version(&packed), if halves > 0 { VERSION_TYPED } else { VERSION_F32 });
+        assert_eq!(version(&packed), VERSION_TYPED);
         assert_eq!(reparsed.tensors.iter().filter(|t| t.precision == Precision::F16).count(), halves);
         assert_eq!((reparsed.meta, reparsed.tables), (file.meta.clone(), file.tables.clone()));
         let unpacked = ModelFile::to_bytes(&file.meta, &file.tables, &file.tensors).unwrap();

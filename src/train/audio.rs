@@ -3,20 +3,21 @@
 
 use std::path::Path;
 
-use burn::tensor::backend::AutodiffBackend;
+use burn::module::list_param_ids;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::Rng;
 
 use crate::audio::loss::{mel_distance, stft_distance};
-use crate::audio::{AudioModel, HOP, HYPER_HOP, LAMBDAS, MODEL_RATE};
+use crate::audio::{AudioConfig, AudioModel, HOP, HYPER_HOP, LAMBDAS, MODEL_RATE, RES_DILATIONS};
 use crate::codec::{Architecture, Validation};
 use crate::eval::{audio_files, eval_audio};
 use crate::media::Audio;
-use crate::nn::TrainOutput;
+use crate::nn::{load_tensors, number_params, save_tensors, TrainOutput};
 use crate::{Error, Result};
 
-use super::{read_resumed, train, StepStats, Task, TrainConfig};
+use super::{read_resumed, train, Change, Resumed, StepStats, Task, TrainConfig};
 
 /// Weight of the waveform L1 term in the audio distortion.
 const WAVEFORM_WEIGHT: f64 = 0.1;
@@ -27,12 +28,47 @@ pub fn train_audio<B: AutodiffBackend>(config: &TrainConfig, device: &B::Device)
     if config.crop == 0 || !config.crop.is_multiple_of(block) {
         return Err(Error::InvalidArgument(format!("the segment length must be a positive multiple of {block} samples")));
     }
-    let resumed = read_resumed(config)?;
+    let resumed = match (read_resumed(config)?, config.grow_res) {
+        (Some(resumed), Some(res)) => Some(grow::<B>(resumed, res, device).map_err(|e| e.in_file(config.resume.as_deref().unwrap_or(&config.out)))?),
+        (resumed, _) => resumed,
+    };
     let task = AudioTask { set: AudioSet::load(&config.data, config.crop)?, data: config.data.display().to_string(), segment: config.crop };
-    match resumed.as_ref().map_or(config.architecture, |f| f.meta.architecture) {
+    match resumed.as_ref().map_or(config.architecture, |r| r.file.meta.architecture) {
         Architecture::AudioHyperprior(_) => train::<B, AudioModel<B>>(&task, config, resumed, device),
         other => Err(Error::InvalidArgument(format!("{other:?} is not an audio model"))),
     }
+}
+
+/// Gives a resumed audio model `res` residual units per scale; the new units start as the
+/// identity, so training resumes from exactly what the model coded.
+fn grow<B: Backend>(resumed: Resumed, res: usize, device: &B::Device) -> Result<Resumed> {
+    let mut file = resumed.file;
+    let Architecture::AudioHyperprior(config) = file.meta.architecture else {
+        return Err(Error::InvalidArgument(format!("{:?} is not an audio model", file.meta.architecture)));
+    };
+    if res <= config.res {
+        if res < config.res {
+            return Err(Error::InvalidArgument(format!("the model has {} residual units per scale; they cannot be removed (--res {res})", config.res)));
+        }
+        return Ok(Resumed { file, change: resumed.change });
+    }
+    if res > RES_DILATIONS.len() {
+        return Err(Error::InvalidArgument(format!("at most {} residual units per scale (--res {res})", RES_DILATIONS.len())));
+    }
+    // Numbered 0, 1, … as in training, so that the new position of each saved parameter shows.
+    let model = number_params(load_tensors(AudioModel::<B>::new(config, device), &file.tensors)?);
+    let saved = file.tensors.len();
+    let grown = model.with_residual_units(config, res, device);
+    let mut renumber = vec![u64::MAX; saved];
+    for (position, id) in list_param_ids(&grown).iter().enumerate() {
+        if let Some(slot) = renumber.get_mut(id.val() as usize) {
+            *slot = position as u64;
+        }
+    }
+    file.tensors = save_tensors(&grown);
+    file.meta.architecture = Architecture::AudioHyperprior(AudioConfig { res, ..config });
+    let description = format!("residual units per scale {} → {res} (new units start as the identity)", config.res);
+    Ok(Resumed { file, change: Some(Change { description, renumber }) })
 }
 
 /// Training audio: every channel of every WAV of a folder, at 24 kHz, held in memory.

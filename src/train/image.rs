@@ -18,7 +18,7 @@ use super::{read_resumed, train, ImageSet, StepStats, Task, TrainConfig};
 pub fn train_image<B: AutodiffBackend>(config: &TrainConfig, device: &B::Device) -> Result<StepStats> {
     let resumed = read_resumed(config)?;
     let task = ImageTask { set: ImageSet::load(&config.data, config.crop)?, data: config.data.display().to_string(), crop: config.crop };
-    match resumed.as_ref().map_or(config.architecture, |f| f.meta.architecture) {
+    match resumed.as_ref().map_or(config.architecture, |r| r.file.meta.architecture) {
         Architecture::ImageFactorized(_) => train::<B, FactorizedModel<B>>(&task, config, resumed, device),
         Architecture::ImageHyperprior(_) => train::<B, HyperpriorModel<B>>(&task, config, resumed, device),
         other => Err(Error::InvalidArgument(format!("{other:?} is not an image model"))),

@@ -15,8 +15,9 @@ pub use image_data::ImageSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burn::module::AutodiffModule;
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::module::{AutodiffModule, ParamId};
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::record::{BinFileRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor};
@@ -41,6 +42,9 @@ pub struct TrainConfig {
     pub validation: Option<PathBuf>,
     /// Architecture of a new model (ignored when resuming).
     pub architecture: Architecture,
+    /// Audio: residual units per scale to grow a resumed model to (see
+    /// [`AudioModel::with_residual_units`](crate::audio::AudioModel::with_residual_units)).
+    pub grow_res: Option<usize>,
     /// Rate–distortion trade-off of a fixed-rate model; variable-rate models train the λ of
     /// every quality (one at random per step).
     pub lambda: f64,
@@ -90,12 +94,31 @@ pub trait Task<B: AutodiffBackend> {
     fn validate(&self, model_file: &[u8], dir: &Path, lambda: f64, step: u64) -> Result<Validation>;
 }
 
+/// The optimizer state of training a model `M`.
+type AdamState<M, B> = <OptimizerAdaptor<Adam, M, B> as Optimizer<M, B>>::Record;
+
+/// A model to resume training.
+struct Resumed {
+    file: ModelFile,
+    /// How its architecture was changed for this run, if it was.
+    change: Option<Change>,
+}
+
+/// An architecture change made to a resumed model.
+struct Change {
+    /// What changed, for the training record.
+    description: String,
+    /// For each parameter of the model as saved, its number in the changed model: the
+    /// optimizer state carries over to those, new parameters start afresh.
+    renumber: Vec<u64>,
+}
+
 /// Reads the model file to resume from, if any.
-fn read_resumed(config: &TrainConfig) -> Result<Option<ModelFile>> {
+fn read_resumed(config: &TrainConfig) -> Result<Option<Resumed>> {
     match &config.resume {
         Some(path) => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-            Ok(Some(ModelFile::parse(&bytes).map_err(|e| e.in_file(path))?))
+            Ok(Some(Resumed { file: ModelFile::parse(&bytes).map_err(|e| e.in_file(path))?, change: None }))
         }
         None => Ok(None),
     }
@@ -104,9 +127,10 @@ fn read_resumed(config: &TrainConfig) -> Result<Option<ModelFile>> {
 fn train<B: AutodiffBackend, M: CodecModel<B> + AutodiffModule<B>>(
     task: &impl Task<B>,
     config: &TrainConfig,
-    resumed: Option<ModelFile>,
+    resumed: Option<Resumed>,
     device: &B::Device,
 ) -> Result<StepStats> {
+    let (resumed, change) = resumed.map_or((None, None), |r| (Some(r.file), r.change));
     let (model, mut record, architecture) = match resumed {
         Some(file) => {
             let path = config.resume.as_deref().unwrap_or(&config.out);
@@ -126,6 +150,7 @@ fn train<B: AutodiffBackend, M: CodecModel<B> + AutodiffModule<B>>(
         crop: config.crop,
         learning_rate: config.learning_rate,
         wall_time_s: 0.0,
+        change: change.as_ref().map(|c| c.description.clone()).unwrap_or_default(),
     });
 
     let mut optim = AdamConfig::new()
@@ -133,10 +158,16 @@ fn train<B: AutodiffBackend, M: CodecModel<B> + AutodiffModule<B>>(
         .init::<B, M>();
     let optim_path = optim_path(config.resume.as_deref().unwrap_or(&config.out));
     if config.resume.is_some() && optim_path.exists() {
-        let state = BinFileRecorder::<FullPrecisionSettings>::new()
+        let mut state: AdamState<M, B> = BinFileRecorder::<FullPrecisionSettings>::new()
             .load(optim_path.clone(), device)
             .map_err(|e| Error::Model(format!("{}: optimizer state: {e}", optim_path.display())))?;
+        if let Some(change) = &change {
+            state = state.into_iter().filter_map(|(id, s)| Some((ParamId::from(*change.renumber.get(id.val() as usize)?), s))).collect();
+        }
         optim = optim.load_record(state);
+    }
+    if let (Some(change), true) = (&change, config.progress) {
+        eprintln!("{}", change.description);
     }
 
     let mut rng = StdRng::seed_from_u64(config.seed ^ record.steps);
@@ -168,6 +199,15 @@ fn train<B: AutodiffBackend, M: CodecModel<B> + AutodiffModule<B>>(
         let done = step + 1;
         if done % log_every == 0 || done == config.steps {
             stats = summarize(std::mem::take(&mut pending));
+            if !stats.loss.is_finite() {
+                bar.abandon();
+                let checkpoint = match (record.steps > start_step, &config.resume) {
+                    (false, None) => "no checkpoint was written: start again with a lower --lr".to_string(),
+                    (false, Some(resumed)) => format!("{} still holds step {}: resume from it with a lower --lr", resumed.display(), record.steps),
+                    (true, _) => format!("{} holds step {}: resume from it with a lower --lr", config.out.display(), record.steps),
+                };
+                return Err(Error::Diverged { step: done, loss: stats.loss, checkpoint });
+            }
             bar.set_position(done);
             let line = format!("loss {:.3}  {}", stats.loss, task.describe(&stats));
             if bar.is_hidden() && config.progress && done % (10 * log_every) == 0 {

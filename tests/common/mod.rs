@@ -59,6 +59,7 @@ pub fn quick_train_config(out: &std::path::Path, architecture: Architecture, ste
         resume: None,
         validation: None,
         architecture,
+        grow_res: None,
         lambda: 0.05,
         steps,
         batch: 2,
