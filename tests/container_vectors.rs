@@ -22,6 +22,7 @@ fn variant(e: &Error) -> &'static str {
         Error::Model(_) => "Model",
         Error::UnsupportedMedia(_) => "UnsupportedMedia",
         Error::InvalidArgument(_) => "InvalidArgument",
+        Error::Diverged { .. } => "Diverged",
     }
 }
 
