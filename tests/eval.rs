@@ -1,4 +1,4 @@
-//! `nmc eval image`: per-image results, classic codecs in the same run, published anchors.
+//! `nmc eval image` and `nmc eval audio`: per-file results, classic codecs in the same run, published anchors, a baseline model.
 
 mod common;
 
@@ -98,4 +98,44 @@ fn eval_audio_writes_curves_and_compares_with_opus() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("BD-rate of nmc against"));
     }
     assert!(std::fs::read_to_string(&plot).unwrap().contains("<svg"));
+}
+
+/// `nmc eval audio --baseline`: a second model on the same clips and qualities gets its own
+/// curve (named by its id), rows and a BD-rate row; a missing baseline file is named.
+#[test]
+fn eval_audio_runs_a_baseline_model_beside_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/speech.wav"), data.join("speech.wav")).unwrap();
+    let (model, baseline, json) = (dir.path().join("a.nmcm"), dir.path().join("b.nmcm"), dir.path().join("rd.json"));
+    std::fs::write(&model, common::tiny_audio_bytes(1)).unwrap();
+    std::fs::write(&baseline, common::tiny_audio_bytes(2)).unwrap();
+    let eval = |baseline: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_nmc"))
+            .args(["eval", "audio", "--qualities", "1,3,5,8", "--data"])
+            .arg(&data)
+            .arg("--model")
+            .arg(&model)
+            .arg("--baseline")
+            .arg(baseline)
+            .arg("--json")
+            .arg(&json)
+            .output()
+            .unwrap()
+    };
+    let out = eval(&baseline);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let curves: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let id = |bytes: Vec<u8>| nmc::Model::from_bytes(&bytes).unwrap().id().to_string()[..8].to_string();
+    let names: Vec<&str> = curves.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, [format!("nmc {}", id(common::tiny_audio_bytes(1))), format!("nmc {}", id(common::tiny_audio_bytes(2)))]);
+    assert_eq!(curves[1]["points"].as_array().unwrap().len(), 4);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&format!("baseline {} q8", id(common::tiny_audio_bytes(2)))), "{stdout}");
+    assert!(stdout.contains(&format!("{} [this run]", names[1])), "{stdout}");
+
+    let out = eval(&dir.path().join("missing.nmcm"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.nmcm"), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -22,6 +22,10 @@ pub struct AudioArgs {
     /// Model file (default: the embedded audio model).
     #[arg(long)]
     model: Option<PathBuf>,
+    /// A second model file to run on the same clips and settings, e.g. the previous default
+    /// (its own curve, and a BD-rate row).
+    #[arg(long)]
+    baseline: Option<PathBuf>,
     /// Target bitrates in kbps, one point each (largest quality not above the target).
     #[arg(long, value_delimiter = ',', conflicts_with = "qualities")]
     bitrates: Vec<f64>,
@@ -64,23 +68,13 @@ pub fn run(args: AudioArgs) -> Result<()> {
         Some(path) => Arc::new(Model::load(path)?),
         None => Model::embedded(MediaKind::Audio)?,
     };
+    let baseline = args.baseline.as_deref().map(Model::load).transpose()?.map(Arc::new);
     println!("{:<40} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8}", "codec / setting", "kbps", "mel", "STFT", "SI-SDR dB", "enc ×RT", "dec ×RT");
-    let settings: Vec<(String, EncodeOptions, Option<f64>)> = if !args.bitrates.is_empty() {
-        args.bitrates.iter().map(|&b| (format!("{b} kbps"), EncodeOptions { quality: None, model: Some(model.clone()), ..Default::default() }, Some(b))).collect()
-    } else {
-        let qualities = if args.qualities.is_empty() { (1..=8).map(|q| q as f32).collect() } else { args.qualities.clone() };
-        qualities.into_iter().map(|q| (format!("q{q}"), EncodeOptions { quality: Some(q), model: Some(model.clone()), ..Default::default() }, None)).collect()
-    };
-    let mut nmc = Vec::new();
-    for (setting, options, bitrate) in settings {
-        let clips: Vec<AudioResult> = files.iter().map(|f| eval_audio(f, &options, bitrate)).collect::<Result<_>>()?;
-        let point = mean_point(setting, clips);
-        let seconds: f64 = point.clips.iter().map(|c| c.duration_s).sum();
-        let (enc, dec) = (point.clips.iter().map(|c| c.encode_s).sum::<f64>(), point.clips.iter().map(|c| c.decode_s).sum::<f64>());
-        println!("{:<40} {:>8.3} {:>8.4} {:>8.4} {:>9.2} {:>8.1} {:>8.1}", format!("nmc {}", point.setting), point.kbps, point.metrics.mel, point.metrics.stft, point.metrics.si_sdr, seconds / enc, seconds / dec);
-        nmc.push(point);
+    let mut curves = vec![eval_model(&files, &args, &model, "nmc")?];
+    if let Some(baseline) = &baseline {
+        let label = format!("baseline {}", &baseline.id().to_string()[..8]);
+        curves.push(eval_model(&files, &args, baseline, &label)?);
     }
-    let mut curves = vec![Curve { name: format!("nmc {}", &model.id().to_string()[..8]), points: nmc }];
 
     if args.classic {
         if opus::available() {
@@ -126,6 +120,27 @@ pub fn run(args: AudioArgs) -> Result<()> {
         crate::fsutil::write_atomic(path, &text, true)?;
     }
     Ok(())
+}
+
+/// One curve of a model: a point per setting of `args` (qualities or bitrates), each printed
+/// as a row `{label} {setting}`.
+fn eval_model(files: &[PathBuf], args: &AudioArgs, model: &Arc<Model>, label: &str) -> Result<Curve> {
+    let settings: Vec<(String, EncodeOptions, Option<f64>)> = if !args.bitrates.is_empty() {
+        args.bitrates.iter().map(|&b| (format!("{b} kbps"), EncodeOptions { quality: None, model: Some(model.clone()), ..Default::default() }, Some(b))).collect()
+    } else {
+        let qualities = if args.qualities.is_empty() { (1..=8).map(|q| q as f32).collect() } else { args.qualities.clone() };
+        qualities.into_iter().map(|q| (format!("q{q}"), EncodeOptions { quality: Some(q), model: Some(model.clone()), ..Default::default() }, None)).collect()
+    };
+    let mut points = Vec::new();
+    for (setting, options, bitrate) in settings {
+        let clips: Vec<AudioResult> = files.iter().map(|f| eval_audio(f, &options, bitrate)).collect::<Result<_>>()?;
+        let point = mean_point(setting, clips);
+        let seconds: f64 = point.clips.iter().map(|c| c.duration_s).sum();
+        let (enc, dec) = (point.clips.iter().map(|c| c.encode_s).sum::<f64>(), point.clips.iter().map(|c| c.decode_s).sum::<f64>());
+        println!("{:<40} {:>8.3} {:>8.4} {:>8.4} {:>9.2} {:>8.1} {:>8.1}", format!("{label} {}", point.setting), point.kbps, point.metrics.mel, point.metrics.stft, point.metrics.si_sdr, seconds / enc, seconds / dec);
+        points.push(point);
+    }
+    Ok(Curve { name: format!("nmc {}", &model.id().to_string()[..8]), points })
 }
 
 fn mean_point(setting: String, clips: Vec<AudioResult>) -> Point {
