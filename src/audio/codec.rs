@@ -9,7 +9,8 @@
 //!
 //! Everything runs block by block so that memory stays small whatever the length
 //! ([`encoder`](super::encoder), [`decoder`](super::decoder)): g_a and g_s in segments of 750
-//! latent frames with a halo of 8 (the result equals whole-signal processing to float rounding),
+//! latent frames with a halo of 8, each segment as two halves in parallel with halos of their
+//! own (the result equals whole-signal processing to float rounding),
 //! h_a and the integer h_s in segments of 1000 frames with halos covering their receptive fields
 //! (exactly the integers of whole-channel processing); only the compact symbols of the whole
 //! clip are held, since the payload orders them channel by channel.
@@ -124,6 +125,32 @@ pub(super) fn y_window(frames: usize, z: &Range<usize>) -> Range<usize> {
     (z.start * HYPER_HOP).saturating_sub(Y_HALO)..(z.end * HYPER_HOP + Y_HALO).min(frames)
 }
 
+/// Segments at least this long run as two halves in parallel.
+const SPLIT_FRAMES: usize = 4 * HALO_FRAMES;
+
+/// `f(part, half)` for the two halves of segment `seg` in parallel, each `half` computed on its
+/// `part` (the half plus `HALO_FRAMES` on each side, inside `window`), joined into one
+/// `[rows, seg.len() · per_frame]` block; short segments in one piece. The split depends on
+/// the segment alone, never on the thread count, so the output does not either.
+fn in_halves(
+    window: &Range<usize>,
+    seg: &Range<usize>,
+    rows: usize,
+    per_frame: usize,
+    f: impl Fn(&Range<usize>, &Range<usize>) -> Result<Vec<f32>> + Sync,
+) -> Result<Vec<f32>> {
+    if seg.len() < SPLIT_FRAMES {
+        return f(window, seg);
+    }
+    let mid = seg.start + seg.len() / 2;
+    let part = |half: &Range<usize>| half.start.saturating_sub(HALO_FRAMES).max(window.start)..(half.end + HALO_FRAMES).min(window.end);
+    let (first, second) = (seg.start..mid, mid..seg.end);
+    let (a, b) = rayon::join(|| f(&part(&first), &first), || f(&part(&second), &second));
+    let (a, b) = (a?, b?);
+    let (wa, wb) = (first.len() * per_frame, second.len() * per_frame);
+    Ok((0..rows).flat_map(|r| a[r * wa..(r + 1) * wa].iter().chain(&b[r * wb..(r + 1) * wb]).copied()).collect())
+}
+
 /// Elements `range` of each row, row after row.
 pub(super) fn gather<'a, T: Copy + 'a>(rows: impl IntoIterator<Item = &'a [T]>, range: Range<usize>) -> Vec<T> {
     rows.into_iter().flat_map(|r| r[range.clone()].iter().copied()).collect()
@@ -157,19 +184,25 @@ impl<B: Backend> AudioCodec<B> {
     /// The latent `[M, seg.len()]` of frames `seg` from the samples of frames `window`
     /// (`window.len() · HOP` of them).
     pub(super) fn analyze(&self, samples: Vec<f32>, window: &Range<usize>, seg: &Range<usize>) -> Result<Vec<f32>> {
-        let width = window.len();
-        let x = Tensor::<B, 4>::from_data(TensorData::new(samples, [1, 1, 1, width * HOP]), &self.device);
-        let out = to_vec(self.model.analysis(x))?;
-        let from = seg.start - window.start;
-        Ok(out.chunks(width).flat_map(|row| row[from..from + seg.len()].iter().copied()).collect())
+        in_halves(window, seg, self.config.m, 1, |part, half| {
+            let width = part.len();
+            let from = (part.start - window.start) * HOP;
+            let x = TensorData::new(samples[from..from + width * HOP].to_vec(), [1, 1, 1, width * HOP]);
+            let out = to_vec(self.model.analysis(Tensor::<B, 4>::from_data(x, &self.device)))?;
+            let from = half.start - part.start;
+            Ok(out.chunks(width).flat_map(|row| row[from..from + half.len()].iter().copied()).collect())
+        })
     }
 
     /// The samples of frames `seg` from the latent `[M, window.len()]` of frames `window`.
     pub(super) fn synthesize(&self, y: Vec<f32>, window: &Range<usize>, seg: &Range<usize>) -> Result<Vec<f32>> {
-        let x = Tensor::<B, 4>::from_data(TensorData::new(y, [1, self.config.m, 1, window.len()]), &self.device);
-        let x = to_vec(self.model.synthesis(x))?;
-        let from = (seg.start - window.start) * HOP;
-        Ok(x[from..from + seg.len() * HOP].to_vec())
+        in_halves(window, seg, 1, HOP, |part, half| {
+            let from = part.start - window.start;
+            let y = gather(y.chunks(window.len()), from..from + part.len());
+            let x = to_vec(self.model.synthesis(Tensor::<B, 4>::from_data(TensorData::new(y, [1, self.config.m, 1, part.len()]), &self.device)))?;
+            let from = (half.start - part.start) * HOP;
+            Ok(x[from..from + half.len() * HOP].to_vec())
+        })
     }
 
     /// The latent `[M, F]` of a whole coded channel, by segments.
