@@ -129,16 +129,10 @@ pub(super) fn y_window(frames: usize, z: &Range<usize>) -> Range<usize> {
 const SPLIT_FRAMES: usize = 4 * HALO_FRAMES;
 
 /// `f(part, half)` for the two halves of segment `seg` in parallel, each `half` computed on its
-/// `part` (the half plus `HALO_FRAMES` on each side, inside `window`), joined into one
-/// `[rows, seg.len() · per_frame]` block; short segments in one piece. The split depends on
-/// the segment alone, never on the thread count, so the output does not either.
-fn in_halves(
-    window: &Range<usize>,
-    seg: &Range<usize>,
-    rows: usize,
-    per_frame: usize,
-    f: impl Fn(&Range<usize>, &Range<usize>) -> Result<Vec<f32>> + Sync,
-) -> Result<Vec<f32>> {
+/// `part` (the half plus `HALO_FRAMES` on each side, inside `window`), the two `[rows, …]`
+/// outputs joined row by row; short segments in one piece. The split depends on the segment
+/// alone, never on the thread count, so the output does not either.
+fn in_halves(window: &Range<usize>, seg: &Range<usize>, rows: usize, f: impl Fn(&Range<usize>, &Range<usize>) -> Result<Vec<f32>> + Sync) -> Result<Vec<f32>> {
     if seg.len() < SPLIT_FRAMES {
         return f(window, seg);
     }
@@ -147,8 +141,12 @@ fn in_halves(
     let (first, second) = (seg.start..mid, mid..seg.end);
     let (a, b) = rayon::join(|| f(&part(&first), &first), || f(&part(&second), &second));
     let (a, b) = (a?, b?);
-    let (wa, wb) = (first.len() * per_frame, second.len() * per_frame);
-    Ok((0..rows).flat_map(|r| a[r * wa..(r + 1) * wa].iter().chain(&b[r * wb..(r + 1) * wb]).copied()).collect())
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    for (a, b) in a.chunks(a.len() / rows).zip(b.chunks(b.len() / rows)) {
+        out.extend_from_slice(a);
+        out.extend_from_slice(b);
+    }
+    Ok(out)
 }
 
 /// Elements `range` of each row, row after row.
@@ -184,7 +182,7 @@ impl<B: Backend> AudioCodec<B> {
     /// The latent `[M, seg.len()]` of frames `seg` from the samples of frames `window`
     /// (`window.len() · HOP` of them).
     pub(super) fn analyze(&self, samples: Vec<f32>, window: &Range<usize>, seg: &Range<usize>) -> Result<Vec<f32>> {
-        in_halves(window, seg, self.config.m, 1, |part, half| {
+        in_halves(window, seg, self.config.m, |part, half| {
             let width = part.len();
             let from = (part.start - window.start) * HOP;
             let x = TensorData::new(samples[from..from + width * HOP].to_vec(), [1, 1, 1, width * HOP]);
@@ -196,7 +194,7 @@ impl<B: Backend> AudioCodec<B> {
 
     /// The samples of frames `seg` from the latent `[M, window.len()]` of frames `window`.
     pub(super) fn synthesize(&self, y: Vec<f32>, window: &Range<usize>, seg: &Range<usize>) -> Result<Vec<f32>> {
-        in_halves(window, seg, 1, HOP, |part, half| {
+        in_halves(window, seg, 1, |part, half| {
             let from = part.start - window.start;
             let y = gather(y.chunks(window.len()), from..from + part.len());
             let x = to_vec(self.model.synthesis(Tensor::<B, 4>::from_data(TensorData::new(y, [1, self.config.m, 1, part.len()]), &self.device)))?;
