@@ -69,3 +69,30 @@ fn one_model_codes_every_quality_and_more_quality_costs_more_bytes() {
         assert!(matches!(encode(&Media::Image(image.clone()), &options), Err(nmc::Error::InvalidArgument(_))));
     }
 }
+
+/// `nmc train image --resume … --m M` widens a hyperprior's latent: the run records the change,
+/// the widened model codes, and channels cannot be removed.
+#[test]
+fn resumed_training_widens_the_latent() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("hp.nmcm");
+    std::fs::write(&out, trained()).unwrap();
+    let mut config = common::quick_train_config(&out, Architecture::ImageHyperprior(HyperpriorConfig { n: 8, m: 12 }), 124);
+    config.resume = Some(out.clone());
+    config.grow_m = Some(16);
+    train_image::<Autodiff<Cpu>>(&config, &Default::default()).unwrap();
+    let file = ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(file.meta.architecture, Architecture::ImageHyperprior(HyperpriorConfig { n: 8, m: 16 }));
+    let run = file.meta.training.runs.last().unwrap();
+    assert_eq!((run.first_step, run.last_step), (120, 124));
+    assert!(run.change.contains("12 → 16"), "{run:?}");
+    let model = Arc::new(Model::from_bytes(&std::fs::read(&out).unwrap()).unwrap());
+    let image = common::sample();
+    let (_, decoded) = common::roundtrip(&image, &model);
+    assert!(nmc::eval::psnr(image.pixels(), decoded.pixels()) > 15.0);
+
+    config.grow_m = Some(8);
+    config.steps = 126;
+    let err = train_image::<Autodiff<Cpu>>(&config, &Default::default()).unwrap_err();
+    assert!(err.to_string().contains("cannot be removed"), "{err}");
+}

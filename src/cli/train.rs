@@ -95,9 +95,11 @@ pub struct ImageArgs {
     /// Hidden width N of a new model.
     #[arg(long, default_value_t = 128)]
     n: usize,
-    /// Latent channels M of a new model.
-    #[arg(long, default_value_t = 192)]
-    m: usize,
+    /// Latent channels M of a new model (default 192). With --resume, a count above a
+    /// hyperprior model's widens it: the new channels start unused, the other weights keep
+    /// their optimizer state.
+    #[arg(long)]
+    m: Option<usize>,
 }
 
 /// Options of `nmc train audio`.
@@ -131,13 +133,16 @@ pub fn run(command: TrainCommand) -> Result<()> {
             if args.crop < 16 || args.crop % 16 != 0 {
                 return Err(Error::InvalidArgument("--crop must be a multiple of 16".into()));
             }
+            let m = args.m.unwrap_or(192);
             let architecture = match args.arch.as_str() {
-                "factorized" => Architecture::ImageFactorized(FactorizedConfig { n: args.n, m: args.m }),
-                "hyperprior" => Architecture::ImageHyperprior(HyperpriorConfig { n: args.n, m: args.m }),
+                "factorized" => Architecture::ImageFactorized(FactorizedConfig { n: args.n, m }),
+                "hyperprior" => Architecture::ImageHyperprior(HyperpriorConfig { n: args.n, m }),
                 other => return Err(Error::InvalidArgument(format!("unknown --arch '{other}' (factorized or hyperprior)"))),
             };
-            widths(&[args.n, args.m])?;
-            (config(&args.common, architecture, args.lambda, args.crop), args.common.device, Medium::Image)
+            widths(&[args.n, m])?;
+            let mut config = config(&args.common, architecture, args.lambda, args.crop);
+            config.grow_m = args.m.filter(|_| config.resume.is_some());
+            (config, args.common.device, Medium::Image)
         }
         TrainCommand::Audio(args) => {
             let res = args.res.map(usize::from);
@@ -189,6 +194,7 @@ fn config(args: &CommonArgs, architecture: Architecture, lambda: f64, crop: usiz
         validation: args.val.clone(),
         architecture,
         grow_res: None,
+        grow_m: None,
         lambda,
         steps: args.steps,
         batch: args.batch,

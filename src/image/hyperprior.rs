@@ -4,7 +4,7 @@
 //! arithmetic at coding time, and with their exact float twin (fake quantization) in training.
 //! One model codes every rate: gain vectors scale the latent per quality (1 to 8, continuous).
 
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
@@ -104,6 +104,44 @@ impl<B: Backend> HyperpriorModel<B> {
         }
     }
 
+    /// The model with `m` latent channels (at least its own). The new channels start unused:
+    /// g_s and h_a give them zero weights and h_s predicts them at mean 0 with the old
+    /// channels' mean log-scale, so the widened model reconstructs exactly what this one does;
+    /// g_a's new filters start as a fresh model's, their gains at the old channels' mean gain
+    /// per quality. Training then teaches the model to use them.
+    pub fn with_latent_channels(mut self, m: usize, device: &B::Device) -> Self {
+        let old = self.gain.channels();
+        if m <= old {
+            return self;
+        }
+        let extra = m - old;
+        let n = self.h_a.convs[0].weight.dims()[0];
+        let fresh = Analysis::<B>::new(n, extra, device).into_last_conv();
+        let last = self.g_a.last_conv_mut();
+        last.weight = extend(&last.weight, fresh.weight.val(), 0);
+        if let (Some(bias), Some(new)) = (&last.bias, &fresh.bias) {
+            last.bias = Some(extend(bias, new.val(), 0));
+        }
+        let first = self.g_s.first_conv_mut();
+        first.weight = extend(&first.weight, zeros_at(&first.weight, 0, extra), 0);
+        let h_a = &mut self.h_a.convs[0];
+        h_a.weight = extend(&h_a.weight, zeros_at(&h_a.weight, 1, extra), 1);
+        // h_s's output holds the M means, then the M log-scales: each half gets its new rows.
+        let out = &mut self.h_s.out;
+        let w = out.weight.val();
+        let [_, wide, kh, kw] = w.dims();
+        let rows = Tensor::zeros([extra, wide, kh, kw], device);
+        out.weight = parameter(Tensor::cat(vec![w.clone().narrow(0, 0, old), rows.clone(), w.narrow(0, old, old), rows], 0));
+        if let Some(bias) = &out.bias {
+            let b = bias.val();
+            let log_scale = b.clone().narrow(0, old, old);
+            let mean_log_scale = log_scale.clone().mean().expand([extra]);
+            out.bias = Some(parameter(Tensor::cat(vec![b.narrow(0, 0, old), Tensor::zeros([extra], device), log_scale, mean_log_scale], 0)));
+        }
+        self.gain = self.gain.widened(extra);
+        self
+    }
+
     /// The hyper-latent's entropy bottleneck.
     pub fn bottleneck(&self) -> &EntropyBottleneck<B> {
         &self.bottleneck
@@ -151,6 +189,23 @@ impl<B: Backend> HyperpriorModel<B> {
     }
 }
 
+/// `param` with `extra` appended along `dim`, as a new parameter.
+fn extend<B: Backend, const D: usize>(param: &Param<Tensor<B, D>>, extra: Tensor<B, D>, dim: usize) -> Param<Tensor<B, D>> {
+    parameter(Tensor::cat(vec![param.val(), extra], dim))
+}
+
+/// A new parameter holding `values` (detached: a parameter must be a leaf of the graph).
+fn parameter<B: Backend, const D: usize>(values: Tensor<B, D>) -> Param<Tensor<B, D>> {
+    Param::from_tensor(values.detach())
+}
+
+/// Zeros shaped like `param` but `count` long along `dim`.
+fn zeros_at<B: Backend, const D: usize>(param: &Param<Tensor<B, D>>, dim: usize, count: usize) -> Tensor<B, D> {
+    let mut dims = param.dims();
+    dims[dim] = count;
+    Tensor::zeros(dims, &param.device())
+}
+
 impl<B: Backend> CodecModel<B> for HyperpriorModel<B> {
     fn build(architecture: Architecture, device: &B::Device) -> Result<Self> {
         match architecture {
@@ -176,5 +231,38 @@ impl<B: Backend> CodecModel<B> for HyperpriorModel<B> {
         let mut tables = self.bottleneck.export_tables(MAX_TABLE_LEN)?;
         tables.extend(gaussian::build_tables()?.tables().iter().cloned());
         TableSet::new(tables)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::{Distribution, Tensor};
+
+    use super::*;
+    use crate::codec::Cpu;
+    use crate::nn::{load_tensors, save_tensors, to_vec};
+
+    /// Widening adds latent channels without changing what the model reconstructs, at every
+    /// quality, and gives it the new channels' weights and gains.
+    #[test]
+    fn widened_model_reconstructs_as_before() {
+        let device = Default::default();
+        let config = HyperpriorConfig { n: 8, m: 12 };
+        let model = HyperpriorModel::<Cpu>::new(config, &device);
+        // An eager copy (a fresh model's lazy parameters would initialise anew in a clone).
+        let copy = load_tensors(HyperpriorModel::<Cpu>::new(config, &device), &save_tensors(&model)).unwrap();
+        let widened = copy.with_latent_channels(20, &device);
+        assert_eq!(widened.gain_vectors().channels(), 20);
+        assert_eq!(widened.num_params(), HyperpriorModel::<Cpu>::new(HyperpriorConfig { n: 8, m: 20 }, &device).num_params());
+        let x = Tensor::<Cpu, 4>::random([1, 3, 64, 128], Distribution::Uniform(0.0, 1.0), &device);
+        for quality in [1.0, 4.5, 8.0] {
+            let before = to_vec(model.forward_train(x.clone(), quality).x_hat).unwrap();
+            let after = to_vec(widened.forward_train(x.clone(), quality).x_hat).unwrap();
+            let worst = before.iter().zip(&after).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+            assert!(worst < 1e-4, "quality {quality}: reconstruction moved by {worst}");
+        }
+        // The new channels carry signal (g_a's new filters are not zero).
+        let y = to_vec(widened.analysis(x).narrow(1, 12, 8)).unwrap();
+        assert!(y.iter().any(|v| v.abs() > 1e-3));
     }
 }

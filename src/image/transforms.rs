@@ -47,6 +47,16 @@ impl<B: Backend> Analysis<B> {
         }
         h
     }
+
+    /// The last convolution (its output channels are the latent's).
+    pub(super) fn last_conv_mut(&mut self) -> &mut Conv2d<B> {
+        self.convs.last_mut().expect("four convolutions")
+    }
+
+    /// Consumes the transform, keeping its last convolution.
+    pub(super) fn into_last_conv(mut self) -> Conv2d<B> {
+        self.convs.pop().expect("four convolutions")
+    }
 }
 
 impl<B: Backend> Synthesis<B> {
@@ -69,5 +79,10 @@ impl<B: Backend> Synthesis<B> {
             }
         }
         h
+    }
+
+    /// The first (transposed) convolution (its input channels are the latent's).
+    pub(super) fn first_conv_mut(&mut self) -> &mut ConvTranspose2d<B> {
+        &mut self.convs[0]
     }
 }

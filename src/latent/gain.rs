@@ -43,6 +43,17 @@ impl<B: Backend> GainVectors<B> {
         self.log_gain.dims()[1]
     }
 
+    /// The gains with `extra` more channels, each at the mean (of the logarithms) of the
+    /// existing channels' gains at every level.
+    pub fn widened(self, extra: usize) -> Self {
+        let widen = |p: Param<Tensor<B, 2>>| {
+            let v = p.val();
+            let mean = v.clone().mean_dim(1).repeat_dim(1, extra);
+            Param::from_tensor(Tensor::cat(vec![v, mean], 1).detach())
+        };
+        Self { log_gain: widen(self.log_gain), log_inv_gain: widen(self.log_inv_gain) }
+    }
+
     /// Gain and inverse gain `[C]` at a continuous quality in [`QUALITY_RANGE`] (clamped):
     /// `exp((1 − t)·log g_l + t·log g_{l+1})` between the two nearest levels.
     pub fn at(&self, quality: f32) -> (Tensor<B, 1>, Tensor<B, 1>) {

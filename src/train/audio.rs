@@ -59,10 +59,10 @@ fn grow<B: Backend>(resumed: Resumed, res: usize, device: &B::Device) -> Result<
     let model = number_params(load_tensors(AudioModel::<B>::new(config, device), &file.tensors)?);
     let saved = file.tensors.len();
     let grown = model.with_residual_units(config, res, device);
-    let mut renumber = vec![u64::MAX; saved];
+    let mut renumber = vec![None; saved];
     for (position, id) in list_param_ids(&grown).iter().enumerate() {
         if let Some(slot) = renumber.get_mut(id.val() as usize) {
-            *slot = position as u64;
+            *slot = Some(position as u64);
         }
     }
     file.tensors = save_tensors(&grown);

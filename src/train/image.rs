@@ -2,27 +2,53 @@
 
 use std::path::Path;
 
-use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
 use rand::rngs::StdRng;
 
 use crate::codec::{Architecture, Validation};
-use crate::image::{FactorizedModel, HyperpriorModel};
+use crate::image::{FactorizedModel, HyperpriorConfig, HyperpriorModel};
 use crate::latent::gain::LAMBDAS;
-use crate::nn::TrainOutput;
+use crate::nn::{load_tensors, save_tensors, TrainOutput};
 use crate::{Error, Result};
 
-use super::{read_resumed, train, ImageSet, StepStats, Task, TrainConfig};
+use super::{read_resumed, train, Change, ImageSet, Resumed, StepStats, Task, TrainConfig};
 
 /// Trains (or resumes training) an image model on backend `B`.
 pub fn train_image<B: AutodiffBackend>(config: &TrainConfig, device: &B::Device) -> Result<StepStats> {
-    let resumed = read_resumed(config)?;
+    let resumed = match (read_resumed(config)?, config.grow_m) {
+        (Some(resumed), Some(m)) => Some(widen::<B>(resumed, m, device).map_err(|e| e.in_file(config.resume.as_deref().unwrap_or(&config.out)))?),
+        (resumed, _) => resumed,
+    };
     let task = ImageTask { set: ImageSet::load(&config.data, config.crop)?, data: config.data.display().to_string(), crop: config.crop };
     match resumed.as_ref().map_or(config.architecture, |r| r.file.meta.architecture) {
         Architecture::ImageFactorized(_) => train::<B, FactorizedModel<B>>(&task, config, resumed, device),
         Architecture::ImageHyperprior(_) => train::<B, HyperpriorModel<B>>(&task, config, resumed, device),
         other => Err(Error::InvalidArgument(format!("{other:?} is not an image model"))),
     }
+}
+
+/// Gives a resumed hyperprior model `m` latent channels; the new channels start unused, so
+/// training resumes from exactly what the model reconstructed.
+fn widen<B: Backend>(resumed: Resumed, m: usize, device: &B::Device) -> Result<Resumed> {
+    let mut file = resumed.file;
+    let Architecture::ImageHyperprior(config) = file.meta.architecture else {
+        return Err(Error::InvalidArgument(format!("only hyperprior image models can be widened (--m {m}); this is {:?}", file.meta.architecture)));
+    };
+    if m <= config.m {
+        if m < config.m {
+            return Err(Error::InvalidArgument(format!("the model has {} latent channels; they cannot be removed (--m {m})", config.m)));
+        }
+        return Ok(Resumed { file, change: resumed.change });
+    }
+    let model = load_tensors(HyperpriorModel::<B>::new(config, device), &file.tensors)?;
+    let widened = save_tensors(&model.with_latent_channels(m, device));
+    // The parameters keep their order; the widened ones lose their optimizer state.
+    let renumber = file.tensors.iter().zip(&widened).enumerate().map(|(i, (old, new))| (old.shape == new.shape).then_some(i as u64)).collect();
+    file.tensors = widened;
+    file.meta.architecture = Architecture::ImageHyperprior(HyperpriorConfig { m, ..config });
+    let description = format!("latent channels {} → {m} (new channels start unused)", config.m);
+    Ok(Resumed { file, change: Some(Change { description, renumber }) })
 }
 
 struct ImageTask {

@@ -45,6 +45,9 @@ pub struct TrainConfig {
     /// Audio: residual units per scale to grow a resumed model to (see
     /// [`AudioModel::with_residual_units`](crate::audio::AudioModel::with_residual_units)).
     pub grow_res: Option<usize>,
+    /// Image hyperprior: latent channels to widen a resumed model to (see
+    /// [`HyperpriorModel::with_latent_channels`](crate::image::HyperpriorModel::with_latent_channels)).
+    pub grow_m: Option<usize>,
     /// Rate–distortion trade-off of a fixed-rate model; variable-rate models train the λ of
     /// every quality (one at random per step).
     pub lambda: f64,
@@ -108,9 +111,10 @@ struct Resumed {
 struct Change {
     /// What changed, for the training record.
     description: String,
-    /// For each parameter of the model as saved, its number in the changed model: the
-    /// optimizer state carries over to those, new parameters start afresh.
-    renumber: Vec<u64>,
+    /// For each parameter of the model as saved, its number in the changed model, if it kept
+    /// its shape: the optimizer state carries over to those; new and reshaped parameters start
+    /// afresh.
+    renumber: Vec<Option<u64>>,
 }
 
 /// Reads the model file to resume from, if any.
@@ -162,7 +166,7 @@ fn train<B: AutodiffBackend, M: CodecModel<B> + AutodiffModule<B>>(
             .load(optim_path.clone(), device)
             .map_err(|e| Error::Model(format!("{}: optimizer state: {e}", optim_path.display())))?;
         if let Some(change) = &change {
-            state = state.into_iter().filter_map(|(id, s)| Some((ParamId::from(*change.renumber.get(id.val() as usize)?), s))).collect();
+            state = state.into_iter().filter_map(|(id, s)| Some((ParamId::from((*change.renumber.get(id.val() as usize)?)?), s))).collect();
         }
         optim = optim.load_record(state);
     }

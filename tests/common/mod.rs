@@ -60,6 +60,7 @@ pub fn quick_train_config(out: &std::path::Path, architecture: Architecture, ste
         validation: None,
         architecture,
         grow_res: None,
+        grow_m: None,
         lambda: 0.05,
         steps,
         batch: 2,
