@@ -27,6 +27,7 @@ fn main() -> nmc::Result<()> {
         validation: None,
         architecture: Architecture::AudioHyperprior(AudioConfig { c: 4, m: 8, n: 8, res: 0 }),
         grow_res: None,
+        grow_m: None,
         lambda: 0.0,
         steps: 300,
         batch: 4,

@@ -26,6 +26,7 @@ fn main() -> nmc::Result<()> {
         validation: None,
         architecture: Architecture::ImageFactorized(FactorizedConfig { n: 8, m: 8 }),
         grow_res: None,
+        grow_m: None,
         lambda: 0.05,
         steps: 300,
         batch: 4,
