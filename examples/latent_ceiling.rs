@@ -28,18 +28,12 @@ fn main() -> Result<()> {
         let image = Image::read(path.as_ref())?;
         let (full_w, rgb) = (image.width() as usize, image.to_rgb()?);
         let (w, h) = ((full_w / 64 * 64).min(768), (image.height() as usize / 64 * 64).min(512));
-        let mut planar = vec![0f32; 3 * w * h];
-        for y in 0..h {
-            for x in 0..w {
-                for c in 0..3 {
-                    planar[c * w * h + y * w + x] = rgb[(y * full_w + x) * 3 + c] as f32 / 255.0;
-                }
-            }
-        }
+        let crop: Vec<u8> = (0..h).flat_map(|y| rgb[y * full_w * 3..(y * full_w + w) * 3].iter().copied()).collect();
+        let planar: Vec<f32> = (0..3).flat_map(|c| crop.iter().skip(c).step_by(3).map(|v| *v as f32 / 255.0)).collect();
         let psnr = |x_hat: Tensor<Cpu, 4>| -> Result<f64> {
             let x_hat = to_vec(x_hat)?;
-            let sse: f64 = x_hat.iter().zip(&planar).map(|(a, b)| ((a.clamp(0.0, 1.0) * 255.0).round() - b * 255.0) as f64).map(|d| d * d).sum();
-            Ok(10.0 * (255.0f64.powi(2) * planar.len() as f64 / sse).log10())
+            let pixels: Vec<u8> = (0..w * h).flat_map(|i| (0..3).map(move |c| i + c * w * h)).map(|i| (x_hat[i].clamp(0.0, 1.0) * 255.0).round() as u8).collect();
+            Ok(nmc::eval::psnr(&crop, &pixels))
         };
         let y = model.analysis(Tensor::from_data(TensorData::new(planar.clone(), [1, 3, h, w]), &device));
         print!("{path}:");
