@@ -29,6 +29,7 @@ fn main() -> nmc::Result<()> {
         grow_res: None,
         grow_m: None,
         lambda: 0.0,
+        qualities: Default::default(),
         steps: 300,
         batch: 4,
         crop: 5120,

@@ -28,6 +28,7 @@ fn main() -> nmc::Result<()> {
         grow_res: None,
         grow_m: None,
         lambda: 0.05,
+        qualities: Default::default(),
         steps: 300,
         batch: 4,
         crop: 64,

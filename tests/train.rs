@@ -6,8 +6,8 @@ use std::path::Path;
 
 use burn::backend::Autodiff;
 use nmc::codec::{Architecture, Cpu, ModelFile};
-use nmc::image::FactorizedConfig;
-use nmc::train::{train_image, TrainConfig};
+use nmc::image::{FactorizedConfig, HyperpriorConfig};
+use nmc::train::{train_image, QualityLevels, TrainConfig};
 
 fn config(out: &Path, steps: u64, resume: bool) -> TrainConfig {
     let mut c = common::quick_train_config(out, Architecture::ImageFactorized(FactorizedConfig { n: 8, m: 8 }), steps);
@@ -42,6 +42,48 @@ fn train_checkpoint_and_resume() {
     let image = nmc::Image::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/factory.png")).unwrap();
     let options = nmc::EncodeOptions { quality: None, model: Some(model), ..Default::default() };
     assert!(!nmc::encode(&nmc::Media::Image(image), &options).unwrap().is_empty());
+}
+
+/// `--qualities 8` trains level 8 only: the gain vectors of the other seven levels get no
+/// gradient and keep their values exactly, and the run records the levels it trained.
+#[test]
+fn quality_levels_restrict_the_trained_gains() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("h.nmcm");
+    let mut c = common::quick_train_config(&out, Architecture::ImageHyperprior(HyperpriorConfig { n: 8, m: 12 }), 1);
+    // From the first step, so that no other level has optimizer momentum either.
+    c.qualities = "8".parse().unwrap();
+    train_image::<Autodiff<Cpu>>(&c, &Default::default()).unwrap();
+    let before = ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap();
+    c.resume = Some(out.clone());
+    c.steps = 6;
+    train_image::<Autodiff<Cpu>>(&c, &Default::default()).unwrap();
+    let after = ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(after.meta.training.runs.last().unwrap().qualities, "8");
+    // The gains and inverse gains: one row of 12 channels per level.
+    let gains: Vec<_> = before.tensors.iter().zip(&after.tensors).filter(|(b, _)| b.shape == [8, 12]).collect();
+    assert_eq!(gains.len(), 2);
+    for (b, a) in gains {
+        assert_eq!(b.values[..7 * 12], a.values[..7 * 12], "levels 1-7 must not move");
+        assert_ne!(b.values[7 * 12..], a.values[7 * 12..], "level 8 must train");
+    }
+}
+
+#[test]
+fn quality_levels_parse_and_reject_bad_ranges() {
+    assert_eq!("5-8".parse::<QualityLevels>().unwrap(), QualityLevels::new(5, 8).unwrap());
+    assert_eq!("3".parse::<QualityLevels>().unwrap().to_string(), "3");
+    assert_eq!(QualityLevels::ALL.to_string(), "1-8");
+    for bad in ["0-4", "6-5", "9", "x", "2-"] {
+        let err = bad.parse::<QualityLevels>().unwrap_err();
+        assert!(err.to_string().contains("quality levels"), "{bad}: {err}");
+    }
+    // A fixed-rate model has no qualities to choose from.
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(&dir.path().join("m.nmcm"), 1, false);
+    c.qualities = QualityLevels::new(2, 3).unwrap();
+    let err = train_image::<Autodiff<Cpu>>(&c, &Default::default()).unwrap_err();
+    assert!(err.to_string().contains("fixed"), "{err}");
 }
 
 #[test]

@@ -189,8 +189,9 @@ pub fn print_model_info(path: &Path, model: &ModelFile, bytes: usize, json: bool
     println!("weights:  {values} parameters in {} tensors ({half} as binary16), {} entropy tables", model.tensors.len(), model.tables.len());
     println!("training: {} steps, {:.0} s wall time in {} run(s)", t.steps, t.wall_time_s, t.runs.len());
     for r in &t.runs {
+        let qualities = if r.qualities.is_empty() { String::new() } else { format!(", qualities {}", r.qualities) };
         println!(
-            "run:      steps {}–{}, batch {} × {}, lr {}, {:.0} s, {}, {}",
+            "run:      steps {}–{}, batch {} × {}, lr {}{qualities}, {:.0} s, {}, {}",
             r.first_step, r.last_step, r.batch, r.crop, r.learning_rate, r.wall_time_s, r.hardware, r.data
         );
         if !r.change.is_empty() {

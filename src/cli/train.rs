@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use crate::audio::AudioConfig;
 use crate::codec::{Architecture, Device, ModelFile, OnDevice};
 use crate::image::{FactorizedConfig, HyperpriorConfig};
-use crate::train::{train_audio, train_image, StepStats, TrainConfig};
+use crate::train::{train_audio, train_image, QualityLevels, StepStats, TrainConfig};
 use crate::{Error, Result};
 
 /// What to train.
@@ -72,6 +72,10 @@ pub struct CommonArgs {
     /// Hardware description recorded in the model metadata (default: a description of the device).
     #[arg(long)]
     hardware: Option<String>,
+    /// Qualities a variable-rate model trains, e.g. `5-8` to fine-tune the high rates
+    /// (one drawn at random per step).
+    #[arg(long, default_value = "1-8")]
+    qualities: QualityLevels,
     /// Hide the progress bar.
     #[arg(long)]
     quiet: bool,
@@ -196,6 +200,7 @@ fn config(args: &CommonArgs, architecture: Architecture, lambda: f64, crop: usiz
         grow_res: None,
         grow_m: None,
         lambda,
+        qualities: args.qualities,
         steps: args.steps,
         batch: args.batch,
         crop,

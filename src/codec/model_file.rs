@@ -98,6 +98,9 @@ pub struct TrainingRun {
     /// absent when it was not.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub change: String,
+    /// The qualities a variable-rate model trained in this run, e.g. "5-8"; absent when all.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub qualities: String,
 }
 
 /// The JSON metadata block of a model file.

@@ -49,8 +49,10 @@ pub struct TrainConfig {
     /// [`HyperpriorModel::with_latent_channels`](crate::image::HyperpriorModel::with_latent_channels)).
     pub grow_m: Option<usize>,
     /// Rate–distortion trade-off of a fixed-rate model; variable-rate models train the λ of
-    /// every quality (one at random per step).
+    /// the qualities in `qualities` (one at random per step).
     pub lambda: f64,
+    /// Qualities (levels 1 to 8) a variable-rate model trains; all of them by default.
+    pub qualities: QualityLevels,
     /// Total steps to reach (including resumed ones).
     pub steps: u64,
     /// Batch size.
@@ -67,6 +69,57 @@ pub struct TrainConfig {
     pub hardware: String,
     /// Whether to show a progress bar.
     pub progress: bool,
+}
+
+/// The quality levels a variable-rate model trains: `first..=last`, within 1 to 8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QualityLevels {
+    first: usize,
+    last: usize,
+}
+
+impl QualityLevels {
+    /// Every quality, 1 to 8.
+    pub const ALL: Self = Self { first: 1, last: 8 };
+
+    /// Levels `first..=last`; both within 1 to 8, `first <= last`.
+    pub fn new(first: usize, last: usize) -> Result<Self> {
+        if 1 <= first && first <= last && last <= 8 {
+            Ok(Self { first, last })
+        } else {
+            Err(Error::InvalidArgument(format!("quality levels {first}-{last}: they must lie within 1 to 8, the first not above the last")))
+        }
+    }
+
+    /// A random level, as an index into the eight λ (0 for quality 1).
+    fn sample(&self, rng: &mut StdRng) -> usize {
+        rng.random_range(self.first - 1..self.last)
+    }
+}
+
+impl Default for QualityLevels {
+    fn default() -> Self {
+        Self::ALL
+    }
+}
+
+impl std::fmt::Display for QualityLevels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.first == self.last { write!(f, "{}", self.first) } else { write!(f, "{}-{}", self.first, self.last) }
+    }
+}
+
+impl std::str::FromStr for QualityLevels {
+    type Err = Error;
+
+    /// `"5-8"` or `"8"`.
+    fn from_str(s: &str) -> Result<Self> {
+        let level = |t: &str| t.trim().parse::<usize>().map_err(|_| Error::InvalidArgument(format!("quality levels {s:?}: expected FIRST-LAST or one level, integers 1 to 8")));
+        match s.split_once('-') {
+            Some((a, b)) => Self::new(level(a)?, level(b)?),
+            None => level(s).and_then(|l| Self::new(l, l)),
+        }
+    }
 }
 
 /// Losses averaged over the last logging interval.
@@ -145,6 +198,9 @@ fn train<B: AutodiffBackend, M: CodecModel<B> + AutodiffModule<B>>(
         None => (M::build(config.architecture, device)?, TrainingRecord::default(), config.architecture),
     };
     let mut model = number_params(model);
+    if config.qualities != QualityLevels::ALL && !model.variable_rate() {
+        return Err(Error::InvalidArgument(format!("--qualities {}: only variable-rate models train qualities; this one has a fixed λ", config.qualities)));
+    }
     record.runs.push(TrainingRun {
         data: task.data_description(),
         hardware: config.hardware.clone(),
@@ -155,6 +211,7 @@ fn train<B: AutodiffBackend, M: CodecModel<B> + AutodiffModule<B>>(
         learning_rate: config.learning_rate,
         wall_time_s: 0.0,
         change: change.as_ref().map(|c| c.description.clone()).unwrap_or_default(),
+        qualities: if config.qualities == QualityLevels::ALL { String::new() } else { config.qualities.to_string() },
     });
 
     let mut optim = AdamConfig::new()
@@ -185,9 +242,9 @@ fn train<B: AutodiffBackend, M: CodecModel<B> + AutodiffModule<B>>(
 
     for step in start_step..config.steps {
         let x = task.sample(&mut rng, config.batch, device);
-        // Variable-rate models train every rate point: one at random per step.
+        // Variable-rate models train their rate points: one at random per step.
         let (quality, lambda) = if model.variable_rate() {
-            let level = rng.random_range(0..task.lambdas().len());
+            let level = config.qualities.sample(&mut rng);
             ((level + 1) as f32, task.lambdas()[level])
         } else {
             (0.0, config.lambda)

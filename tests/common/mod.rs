@@ -62,6 +62,7 @@ pub fn quick_train_config(out: &std::path::Path, architecture: Architecture, ste
         grow_res: None,
         grow_m: None,
         lambda: 0.05,
+        qualities: Default::default(),
         steps,
         batch: 2,
         crop: 64,
