@@ -71,6 +71,9 @@ pub struct TrainConfig {
     pub progress: bool,
 }
 
+/// Quality levels of a variable-rate model (one λ each).
+const LEVELS: usize = crate::latent::gain::LAMBDAS.len();
+
 /// The quality levels a variable-rate model trains: `first..=last`, within 1 to 8.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QualityLevels {
@@ -80,11 +83,11 @@ pub struct QualityLevels {
 
 impl QualityLevels {
     /// Every quality, 1 to 8.
-    pub const ALL: Self = Self { first: 1, last: 8 };
+    pub const ALL: Self = Self { first: 1, last: LEVELS };
 
     /// Levels `first..=last`; both within 1 to 8, `first <= last`.
     pub fn new(first: usize, last: usize) -> Result<Self> {
-        if 1 <= first && first <= last && last <= 8 {
+        if 1 <= first && first <= last && last <= LEVELS {
             Ok(Self { first, last })
         } else {
             Err(Error::InvalidArgument(format!("quality levels {first}-{last}: they must lie within 1 to 8, the first not above the last")))
@@ -138,7 +141,7 @@ pub trait Task<B: AutodiffBackend> {
     /// The training data, for the record ("folder (N files)").
     fn data_description(&self) -> String;
     /// The trade-offs of a variable-rate model's qualities 1 to 8.
-    fn lambdas(&self) -> &'static [f64; 8];
+    fn lambdas(&self) -> &'static [f64; LEVELS];
     /// A random batch of examples.
     fn sample(&self, rng: &mut StdRng, batch: usize, device: &B::Device) -> Tensor<B, 4>;
     /// `[loss, rate, distortion measure]` of a batch and its training reconstruction at `lambda`.
