@@ -1,8 +1,8 @@
 //! How much of an image model's distortion is its transforms' and how much the quantization's:
 //! for each image (cropped to at most 768×512, a multiple of 64) and quality, the PSNR of
-//! g_s(ŷ) with ŷ the gained latent unquantized ("continuous") and rounded ("rounded"), and the
-//! share of nonzero rounded values. If the two PSNRs meet at high quality, more bits cannot
-//! help: the transforms are the ceiling.
+//! g_s(ŷ) with ŷ the gained latent unquantized ("continuous") and rounded ("rounded"), the
+//! share of nonzero rounded values and how many channels hold any. If the two PSNRs meet at
+//! high quality, more bits cannot help: the transforms are the ceiling.
 //!
 //! `cargo run --release --example latent_ceiling -- MODEL.nmcm IMAGE...`
 
@@ -44,8 +44,9 @@ fn main() -> Result<()> {
             let rounded = (y.clone() * gain).round();
             let values = to_vec(rounded.clone())?;
             let nonzero = values.iter().filter(|v| **v != 0.0).count() as f64 / values.len() as f64;
+            let used = values.chunks(values.len() / m).filter(|channel| channel.iter().any(|v| *v != 0.0)).count();
             let rounded = psnr(model.synthesis(rounded * inv_gain))?;
-            print!("  q{quality}: continuous {continuous:.2} dB, rounded {rounded:.2} dB, nonzero {:.1}%", 100.0 * nonzero);
+            print!("  q{quality}: continuous {continuous:.2} dB, rounded {rounded:.2} dB, nonzero {:.1}% ({used} of {m} channels)", 100.0 * nonzero);
         }
         println!();
     }

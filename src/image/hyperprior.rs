@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::latent::gain::{GainVectors, LAMBDAS};
 use crate::latent::{gaussian, EntropyBottleneck};
-use crate::nn::fixed::{fake_quant_act, fake_quant_hyper_synthesis, IntHyperSynthesis, ACT_FRAC_BITS};
+use crate::nn::fixed::{fake_quant_act, fake_quant_hyper_synthesis, IntHyperSynthesis};
 use crate::nn::{conv_down, conv_up};
 use crate::codec::Architecture;
 use crate::entropy::{TableSet, MAX_TABLE_LEN};
@@ -104,13 +104,16 @@ impl<B: Backend> HyperpriorModel<B> {
         }
     }
 
-    /// The model with `m` latent channels (at least its own). The new channels start unused,
-    /// so the widened model codes and reconstructs exactly what this one does: g_a's new filters
-    /// and h_a's weights for them are zero, and h_s predicts them at mean 0 with the smallest
-    /// table scale, so their all-zero symbols cost almost nothing. g_s's weights for them start
-    /// as a fresh model's, so the distortion's gradient reaches g_a's new filters from the first
-    /// step (with zero g_s weights only the rate would, and it shrinks new channels to nothing);
-    /// their gains start at the old channels' mean gain per quality.
+    /// The model with `m` latent channels (at least its own), reconstructing exactly what this
+    /// one does: g_s's weights for the new channels are zero. The new channels start *active*:
+    /// g_a's filters for them are a fresh model's, rescaled to the old filters' mean norm, so
+    /// their latent is as large as the old channels' from the first step and the distortion's
+    /// gradient reaches g_s's new weights at once; h_s predicts them at mean 0 and at the mean
+    /// of the old channels' log-scales (its rows for them are the mean of the old rows), so
+    /// that the rate lets them grow (at the smallest table scale any nonzero value costs many
+    /// bits, which kept channels that start at zero there; measured, README). h_a's weights for
+    /// them are zero, so the hyper-latent is unchanged; their gains start at the old channels'
+    /// mean gain per quality.
     pub fn with_latent_channels(mut self, m: usize, device: &B::Device) -> Self {
         let old = self.gain.channels();
         if m <= old {
@@ -118,26 +121,33 @@ impl<B: Backend> HyperpriorModel<B> {
         }
         let extra = m - old;
         let n = self.h_a.convs[0].weight.dims()[0];
+        let fresh = Analysis::<B>::new(n, extra, device).into_last_conv();
         let last = self.g_a.last_conv_mut();
-        last.weight = extend(&last.weight, zeros_at(&last.weight, 0, extra), 0);
-        if let Some(bias) = &last.bias {
-            last.bias = Some(extend(bias, zeros_at(bias, 0, extra), 0));
+        let row_norms = |w: Tensor<B, 4>| w.powi_scalar(2).sum_dim(1).sum_dim(2).sum_dim(3).sqrt();
+        let (w, w_fresh) = (last.weight.val(), fresh.weight.val());
+        let scale = row_norms(w.clone()).mean().reshape([1, 1, 1, 1]) / row_norms(w_fresh.clone());
+        last.weight = parameter(Tensor::cat(vec![w, w_fresh * scale], 0));
+        if let (Some(bias), Some(fresh_bias)) = (&last.bias, &fresh.bias) {
+            last.bias = Some(extend(bias, fresh_bias.val(), 0));
         }
-        let fresh = Synthesis::<B>::new(n, extra, device).into_first_conv();
         let first = self.g_s.first_conv_mut();
-        first.weight = extend(&first.weight, fresh.weight.val(), 0);
+        first.weight = extend(&first.weight, zeros_at(&first.weight, 0, extra), 0);
         let h_a = &mut self.h_a.convs[0];
         h_a.weight = extend(&h_a.weight, zeros_at(&h_a.weight, 1, extra), 1);
-        // h_s's output holds the M means, then the M log-scales: each half gets its new rows.
+        // h_s's output holds the M means, then the M log-scales: each half gets its new rows
+        // (means: zero; log-scales: the mean of the old log-scale rows).
         let out = &mut self.h_s.out;
         let w = out.weight.val();
         let [_, wide, kh, kw] = w.dims();
-        let rows = Tensor::zeros([extra, wide, kh, kw], device);
-        out.weight = parameter(Tensor::cat(vec![w.clone().narrow(0, 0, old), rows.clone(), w.narrow(0, old, old), rows], 0));
+        let mean_rows = |t: Tensor<B, 4>| t.mean_dim(0).repeat_dim(0, extra);
+        let log_scales = w.clone().narrow(0, old, old);
+        let parts = vec![w.narrow(0, 0, old), Tensor::zeros([extra, wide, kh, kw], device), log_scales.clone(), mean_rows(log_scales)];
+        out.weight = parameter(Tensor::cat(parts, 0));
         if let Some(bias) = &out.bias {
             let b = bias.val();
-            let smallest = Tensor::full([extra], gaussian::LOG_SCALE_MIN_Q as f32 / (1 << ACT_FRAC_BITS) as f32, device);
-            out.bias = Some(parameter(Tensor::cat(vec![b.clone().narrow(0, 0, old), Tensor::zeros([extra], device), b.narrow(0, old, old), smallest], 0)));
+            let log_scales = b.clone().narrow(0, old, old);
+            let mean = log_scales.clone().mean().repeat_dim(0, extra);
+            out.bias = Some(parameter(Tensor::cat(vec![b.narrow(0, 0, old), Tensor::zeros([extra], device), log_scales, mean], 0)));
         }
         self.gain = self.gain.widened(extra);
         self
@@ -263,15 +273,15 @@ mod tests {
             let worst = before.iter().zip(&after).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
             assert!(worst < 1e-4, "quality {quality}: reconstruction moved by {worst}");
         }
-        // The new channels are zero, yet the distortion's gradient reaches g_a's new filters.
+        // The new channels are active, and the distortion's gradient reaches g_s's weights for them.
         let y = to_vec(widened.analysis(x.clone()).narrow(1, 12, 8)).unwrap();
-        assert!(y.iter().all(|v| *v == 0.0));
+        assert!(y.iter().filter(|v| v.abs() > 1e-3).count() > y.len() / 2, "the new channels are not active");
         let mut trainable = load_tensors(HyperpriorModel::<Autodiff<Cpu>>::new(HyperpriorConfig { n: 8, m: 20 }, &device), &save_tensors(&widened)).unwrap();
         let x = Tensor::<Autodiff<Cpu>, 4>::from_data(x.into_data(), &device);
         let mse = (trainable.forward_train(x.clone(), 8.0).x_hat - x).powi_scalar(2).mean();
         let grads = mse.backward();
-        let weight = &trainable.g_a.last_conv_mut().weight;
+        let weight = &trainable.g_s.first_conv_mut().weight;
         let new_filters = to_vec(weight.grad(&grads).unwrap().narrow(0, 12, 8)).unwrap();
-        assert!(new_filters.iter().any(|g| g.abs() > 1e-9), "no gradient reaches the new filters");
+        assert!(new_filters.iter().any(|g| g.abs() > 1e-9), "no gradient reaches g_s's weights for the new channels");
     }
 }

@@ -52,6 +52,11 @@ impl<B: Backend> Analysis<B> {
     pub(super) fn last_conv_mut(&mut self) -> &mut Conv2d<B> {
         self.convs.last_mut().expect("four convolutions")
     }
+
+    /// Consumes the transform, keeping its last convolution.
+    pub(super) fn into_last_conv(mut self) -> Conv2d<B> {
+        self.convs.pop().expect("four convolutions")
+    }
 }
 
 impl<B: Backend> Synthesis<B> {
@@ -79,10 +84,5 @@ impl<B: Backend> Synthesis<B> {
     /// The first (transposed) convolution (its input channels are the latent's).
     pub(super) fn first_conv_mut(&mut self) -> &mut ConvTranspose2d<B> {
         &mut self.convs[0]
-    }
-
-    /// Consumes the transform, keeping its first convolution.
-    pub(super) fn into_first_conv(mut self) -> ConvTranspose2d<B> {
-        self.convs.swap_remove(0)
     }
 }

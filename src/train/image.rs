@@ -28,8 +28,8 @@ pub fn train_image<B: AutodiffBackend>(config: &TrainConfig, device: &B::Device)
     }
 }
 
-/// Gives a resumed hyperprior model `m` latent channels; the new channels start unused, so
-/// training resumes from exactly what the model reconstructed.
+/// Gives a resumed hyperprior model `m` latent channels; the new channels start active and
+/// g_s ignores them, so training resumes from what the model reconstructed.
 fn widen<B: Backend>(resumed: Resumed, m: usize, device: &B::Device) -> Result<Resumed> {
     let mut file = resumed.file;
     let Architecture::ImageHyperprior(config) = file.meta.architecture else {
@@ -47,7 +47,7 @@ fn widen<B: Backend>(resumed: Resumed, m: usize, device: &B::Device) -> Result<R
     let renumber = file.tensors.iter().zip(&widened).enumerate().map(|(i, (old, new))| (old.shape == new.shape).then_some(i as u64)).collect();
     file.tensors = widened;
     file.meta.architecture = Architecture::ImageHyperprior(HyperpriorConfig { m, ..config });
-    let description = format!("latent channels {} → {m} (new channels start unused)", config.m);
+    let description = format!("latent channels {} → {m} (new channels start active)", config.m);
     Ok(Resumed { file, change: Some(Change { description, renumber }) })
 }
 
