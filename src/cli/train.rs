@@ -100,8 +100,8 @@ pub struct ImageArgs {
     #[arg(long, default_value_t = 128)]
     n: usize,
     /// Latent channels M of a new model (default 192). With --resume, a count above a
-    /// hyperprior model's widens it: the new channels start active (g_s ignores them at first), the others keep
-    /// their optimizer state.
+    /// hyperprior model's widens it: the new channels start active (g_s ignores them at
+    /// first), the other weights keep their optimizer state.
     #[arg(long)]
     m: Option<usize>,
 }

@@ -139,15 +139,14 @@ impl<B: Backend> HyperpriorModel<B> {
         let out = &mut self.h_s.out;
         let w = out.weight.val();
         let [_, wide, kh, kw] = w.dims();
-        let mean_rows = |t: Tensor<B, 4>| t.mean_dim(0).repeat_dim(0, extra);
         let log_scales = w.clone().narrow(0, old, old);
-        let parts = vec![w.narrow(0, 0, old), Tensor::zeros([extra, wide, kh, kw], device), log_scales.clone(), mean_rows(log_scales)];
+        let parts = vec![w.narrow(0, 0, old), Tensor::zeros([extra, wide, kh, kw], device), log_scales.clone(), mean_rows(log_scales, extra)];
         out.weight = parameter(Tensor::cat(parts, 0));
         if let Some(bias) = &out.bias {
             let b = bias.val();
             let log_scales = b.clone().narrow(0, old, old);
-            let mean = log_scales.clone().mean().repeat_dim(0, extra);
-            out.bias = Some(parameter(Tensor::cat(vec![b.narrow(0, 0, old), Tensor::zeros([extra], device), log_scales, mean], 0)));
+            let parts = vec![b.narrow(0, 0, old), Tensor::zeros([extra], device), log_scales.clone(), mean_rows(log_scales, extra)];
+            out.bias = Some(parameter(Tensor::cat(parts, 0)));
         }
         self.gain = self.gain.widened(extra);
         self
@@ -208,6 +207,11 @@ fn extend<B: Backend, const D: usize>(param: &Param<Tensor<B, D>>, extra: Tensor
 /// A new parameter holding `values` (detached: a parameter must be a leaf of the graph).
 fn parameter<B: Backend, const D: usize>(values: Tensor<B, D>) -> Param<Tensor<B, D>> {
     Param::from_tensor(values.detach())
+}
+
+/// `count` copies of the mean of `rows` along dim 0.
+fn mean_rows<B: Backend, const D: usize>(rows: Tensor<B, D>, count: usize) -> Tensor<B, D> {
+    rows.mean_dim(0).repeat_dim(0, count)
 }
 
 /// Zeros shaped like `param` but `count` long along `dim`.
