@@ -30,6 +30,7 @@ use crate::nn::{load_tensors, to_vec};
 use crate::{Error, Result};
 
 use super::model::{AudioConfig, AudioModel, HOP, HYPER_HOP};
+use super::transforms::Transforms;
 
 /// Sample rate of the model.
 pub const MODEL_RATE: u32 = 24_000;
@@ -55,6 +56,8 @@ const _: () = assert!(HYPER_SEGMENT_FRAMES.is_multiple_of(HYPER_HOP) && SCALE_CO
 /// A loaded audio model, ready to code.
 pub struct AudioCodec<B: Backend = Cpu> {
     pub(super) model: AudioModel<B>,
+    /// g_a and g_s as the codec runs them.
+    transforms: Transforms,
     device: B::Device,
     h_s: IntHyperSynthesis,
     /// Hyper-latent medians on the activation grid (integers).
@@ -176,7 +179,8 @@ impl<B: Backend> AudioCodec<B> {
             return Err(Error::Model(format!("{} entropy tables, expected {} hyper-latent + {SCALE_COUNT} Gaussian", file.tables.len(), config.n)));
         }
         let medians_q = to_vec(model.hyper_medians())?.into_iter().map(|m| (m * unit()).round() as i32).collect();
-        Ok(Self { h_s: model.int_hyper_synthesis()?, model, device, medians_q, tables: file.tables.clone(), config, id: file.id })
+        let transforms = Transforms::new(&model)?;
+        Ok(Self { h_s: model.int_hyper_synthesis()?, transforms, model, device, medians_q, tables: file.tables.clone(), config, id: file.id })
     }
 
     /// The latent `[M, seg.len()]` of frames `seg` from the samples of frames `window`
@@ -185,8 +189,7 @@ impl<B: Backend> AudioCodec<B> {
         in_halves(window, seg, self.config.m, |part, half| {
             let width = part.len();
             let from = (part.start - window.start) * HOP;
-            let x = TensorData::new(samples[from..from + width * HOP].to_vec(), [1, 1, 1, width * HOP]);
-            let out = to_vec(self.model.analysis(Tensor::<B, 4>::from_data(x, &self.device)))?;
+            let out = self.transforms.analysis(&samples[from..from + width * HOP]);
             let from = half.start - part.start;
             Ok(out.chunks(width).flat_map(|row| row[from..from + half.len()].iter().copied()).collect())
         })
@@ -196,8 +199,7 @@ impl<B: Backend> AudioCodec<B> {
     pub(super) fn synthesize(&self, y: Vec<f32>, window: &Range<usize>, seg: &Range<usize>) -> Result<Vec<f32>> {
         in_halves(window, seg, 1, |part, half| {
             let from = part.start - window.start;
-            let y = gather(y.chunks(window.len()), from..from + part.len());
-            let x = to_vec(self.model.synthesis(Tensor::<B, 4>::from_data(TensorData::new(y, [1, self.config.m, 1, part.len()]), &self.device)))?;
+            let x = self.transforms.synthesis(&gather(y.chunks(window.len()), from..from + part.len()), part.len());
             let from = (half.start - part.start) * HOP;
             Ok(x[from..from + half.len() * HOP].to_vec())
         })

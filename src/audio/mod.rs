@@ -5,6 +5,7 @@ mod decoder;
 mod encoder;
 pub mod loss;
 mod model;
+mod transforms;
 mod wav;
 
 pub use codec::{coded_len, AudioCodec, DEFAULT_QUALITY, MODEL_RATE};

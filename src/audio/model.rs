@@ -77,8 +77,8 @@ impl AudioConfig {
 /// (SoundStream's), keeping the width and the length.
 #[derive(Module, Debug)]
 pub struct ResidualUnit<B: Backend> {
-    dilated: Conv2d<B>,
-    pointwise: Conv2d<B>,
+    pub(super) dilated: Conv2d<B>,
+    pub(super) pointwise: Conv2d<B>,
 }
 
 impl<B: Backend> ResidualUnit<B> {
@@ -132,28 +132,28 @@ fn residual<B: Backend>(units: &[ResidualUnit<B>], h: Tensor<B, 4>) -> Tensor<B,
 /// Analysis g_a: waveform `[B, 1, 1, T]` → latent `[B, M, 1, T/320]`.
 #[derive(Module, Debug)]
 pub struct Analysis<B: Backend> {
-    input: Conv2d<B>,
-    downs: Vec<Conv2d<B>>,
-    gdns: Vec<Gdn<B>>,
-    output: Conv2d<B>,
-    res: Vec<Vec<ResidualUnit<B>>>,
+    pub(super) input: Conv2d<B>,
+    pub(super) downs: Vec<Conv2d<B>>,
+    pub(super) gdns: Vec<Gdn<B>>,
+    pub(super) output: Conv2d<B>,
+    pub(super) res: Vec<Vec<ResidualUnit<B>>>,
 }
 
 /// Synthesis g_s: latent → waveform.
 #[derive(Module, Debug)]
 pub struct Synthesis<B: Backend> {
-    input: Conv2d<B>,
-    ups: Vec<ConvTranspose2d<B>>,
-    igdns: Vec<Gdn<B>>,
-    output: Conv2d<B>,
-    res: Vec<Vec<ResidualUnit<B>>>,
+    pub(super) input: Conv2d<B>,
+    pub(super) ups: Vec<ConvTranspose2d<B>>,
+    pub(super) igdns: Vec<Gdn<B>>,
+    pub(super) output: Conv2d<B>,
+    pub(super) res: Vec<Vec<ResidualUnit<B>>>,
 }
 
 /// The whole audio model.
 #[derive(Module, Debug)]
 pub struct AudioModel<B: Backend> {
-    g_a: Analysis<B>,
-    g_s: Synthesis<B>,
+    pub(super) g_a: Analysis<B>,
+    pub(super) g_s: Synthesis<B>,
     h_a: Vec<Conv2d<B>>,
     h_s_ups: Vec<ConvTranspose2d<B>>,
     h_s_out: Conv2d<B>,

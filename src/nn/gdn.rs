@@ -32,15 +32,35 @@ impl<B: Backend> Gdn<B> {
         Self { beta: Param::from_tensor(beta), gamma: Param::from_tensor(gamma), inverse }
     }
 
+    /// The effective `beta` `[C]` and `gamma` `[C, C]` (the stored square roots, bounded and
+    /// squared) and whether this is the inverse layer.
+    pub fn effective_params(&self) -> (Tensor<B, 1>, Tensor<B, 2>, bool) {
+        let beta_bound = (BETA_MIN + PEDESTAL).sqrt();
+        let beta = self.beta.val().clamp_min(beta_bound).powi_scalar(2).sub_scalar(PEDESTAL);
+        let gamma = self.gamma.val().clamp_min(REPARAM_OFFSET).powi_scalar(2).sub_scalar(PEDESTAL);
+        (beta, gamma, self.inverse)
+    }
+
+    /// The layer with uniform noise of up to `amount` added to its stored parameters, as a
+    /// trained layer's differ from the initial ones.
+    #[cfg(test)]
+    pub fn perturbed(self, amount: f64) -> Self {
+        use burn::tensor::Distribution;
+        let noise = Distribution::Uniform(0.0, amount);
+        let beta = self.beta.val();
+        let gamma = self.gamma.val();
+        let beta = beta.clone() + beta.random_like(noise);
+        let gamma = gamma.clone() + gamma.random_like(noise);
+        Self { beta: Param::from_tensor(beta), gamma: Param::from_tensor(gamma), inverse: self.inverse }
+    }
+
     /// Applies the normalization to `[B, C, H, W]` features.
     ///
     /// The 1×1 mixing of squared features is a batched matrix product over `[B, C, H·W]`
     /// (3× faster than a 1×1 convolution on burn's CPU backend, same result).
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let [b, c, h, w] = x.dims();
-        let beta_bound = (BETA_MIN + PEDESTAL).sqrt();
-        let beta = self.beta.val().clamp_min(beta_bound).powi_scalar(2).sub_scalar(PEDESTAL);
-        let gamma = self.gamma.val().clamp_min(REPARAM_OFFSET).powi_scalar(2).sub_scalar(PEDESTAL);
+        let (beta, gamma, _) = self.effective_params();
         let squared = x.clone().powi_scalar(2).reshape([b, c, h * w]);
         let norm = gamma.reshape([1, c, c]).matmul(squared) + beta.reshape([1, c, 1]);
         let norm = norm.reshape([b, c, h, w]).sqrt();

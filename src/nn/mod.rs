@@ -4,6 +4,7 @@ pub mod fixed;
 mod gdn;
 mod layers;
 mod model;
+pub mod plain;
 mod store;
 
 pub use gdn::Gdn;
