@@ -92,9 +92,9 @@ impl Conv1d {
         Ok(Self { cin, cout, taps, stride, dilation, pad, weight, bias: bias_of(&conv.bias, cout)? })
     }
 
-    /// Output length for `len` input samples.
+    /// Output length for `len` input samples (0 when the padded input is shorter than the kernel).
     pub fn output_len(&self, len: usize) -> usize {
-        (len + 2 * self.pad).saturating_sub(self.dilation * (self.taps - 1) + 1) / self.stride + 1
+        (len + 2 * self.pad).checked_sub(self.dilation * (self.taps - 1) + 1).map_or(0, |span| span / self.stride + 1)
     }
 
     /// Applies the layer to `[cin, len]`.
@@ -284,6 +284,8 @@ mod tests {
             assert_eq!(out.len(), cout * plain.output_len(len));
             assert!(worst(&out, &expected) < 1e-4, "conv {cin}→{cout} k{taps} s{stride} d{dilation}: {}", worst(&out, &expected));
         }
+        let wide = Conv1d::from_conv(&Conv2dConfig::new([2, 2], [1, 7]).init::<Cpu>(&device)).unwrap();
+        assert!(wide.output_len(6) == 0 && wide.forward(&[0.5; 12], 6).is_empty(), "an input shorter than the kernel has no outputs");
     }
 
     #[test]
