@@ -6,6 +6,8 @@
 //! thread count. The burn layers stay the training form; tests hold the two to float
 //! rounding.
 
+use std::borrow::Cow;
+
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::nn::PaddingConfig2d;
 use burn::tensor::backend::Backend;
@@ -31,16 +33,15 @@ struct View {
     col: usize,
 }
 
-/// `dst = lhs · rhs`, or `dst += lhs · rhs` when `add`, for an `m × k` `lhs` and a `k × n` `rhs`
-/// (ndarray's matrix product, i.e. `matrixmultiply`'s strided kernels).
+/// `dst += lhs · rhs` for an `m × k` `lhs` and a `k × n` `rhs` (ndarray's matrix product, i.e.
+/// `matrixmultiply`'s strided kernels).
 #[allow(clippy::too_many_arguments)]
-fn matmul(m: usize, n: usize, k: usize, dst: &mut [f32], d: View, add: bool, lhs: &[f32], l: View, rhs: &[f32], r: View) {
+fn matmul_add(m: usize, n: usize, k: usize, dst: &mut [f32], d: View, lhs: &[f32], l: View, rhs: &[f32], r: View) {
     const FITS: &str = "matrix view inside its slice";
-    let dst = ArrayViewMut2::from_shape((m, n).strides((d.row, d.col)), &mut dst[d.offset..]).expect(FITS);
+    let mut dst = ArrayViewMut2::from_shape((m, n).strides((d.row, d.col)), &mut dst[d.offset..]).expect(FITS);
     let lhs = ArrayView2::from_shape((m, k).strides((l.row, l.col)), &lhs[l.offset..]).expect(FITS);
     let rhs = ArrayView2::from_shape((k, n).strides((r.row, r.col)), &rhs[r.offset..]).expect(FITS);
-    let mut dst = dst;
-    general_mat_mul(1.0, &lhs, &rhs, if add { 1.0 } else { 0.0 }, &mut dst);
+    general_mat_mul(1.0, &lhs, &rhs, 1.0, &mut dst);
 }
 
 /// Weights `[cout, cin, taps]` (burn's order, `swap` for `[cin, cout, taps]`) as one `[cout, cin]`
@@ -101,16 +102,14 @@ impl Conv1d {
     pub fn forward(&self, x: &[f32], len: usize) -> Vec<f32> {
         debug_assert_eq!(x.len(), self.cin * len);
         let padded_len = len + 2 * self.pad;
-        let padded;
         let input = if self.pad == 0 {
-            x
+            Cow::Borrowed(x)
         } else {
-            let mut p = vec![0.0; self.cin * padded_len];
-            for (dst, src) in p.chunks_mut(padded_len).zip(x.chunks(len)) {
+            let mut padded = vec![0.0; self.cin * padded_len];
+            for (dst, src) in padded.chunks_mut(padded_len).zip(x.chunks(len)) {
                 dst[self.pad..self.pad + len].copy_from_slice(src);
             }
-            padded = p;
-            &padded
+            Cow::Owned(padded)
         };
         let out_len = self.output_len(len);
         let mut out: Vec<f32> = self.bias.iter().flat_map(|&b| std::iter::repeat_n(b, out_len)).collect();
@@ -118,16 +117,15 @@ impl Conv1d {
         for start in (0..out_len).step_by(block) {
             let n = block.min(out_len - start);
             for j in 0..self.taps {
-                matmul(
+                matmul_add(
                     self.cout,
                     n,
                     self.cin,
                     &mut out,
                     View { offset: start, row: out_len, col: 1 },
-                    true,
                     &self.weight,
                     View { offset: j * self.cout * self.cin, row: self.cin, col: 1 },
-                    input,
+                    &input,
                     View { offset: start * self.stride + j * self.dilation, row: padded_len, col: self.stride },
                 );
             }
@@ -178,13 +176,12 @@ impl ConvTranspose1d {
         for start in (0..len).step_by(block) {
             let n = block.min(len - start);
             for j in 0..self.taps {
-                matmul(
+                matmul_add(
                     self.cout,
                     n,
                     self.cin,
                     &mut full,
                     View { offset: start * self.stride + j, row: full_len, col: self.stride },
-                    true,
                     &self.weight,
                     View { offset: j * self.cout * self.cin, row: self.cin, col: 1 },
                     x,
@@ -229,7 +226,7 @@ impl Gdn1d {
             for (row, &b) in norm.chunks_mut(n).zip(&self.beta) {
                 row.fill(b);
             }
-            matmul(c, n, c, &mut norm, View { offset: 0, row: n, col: 1 }, true, &self.gamma, View { offset: 0, row: c, col: 1 }, &squared, View { offset: 0, row: n, col: 1 });
+            matmul_add(c, n, c, &mut norm, View { offset: 0, row: n, col: 1 }, &self.gamma, View { offset: 0, row: c, col: 1 }, &squared, View { offset: 0, row: n, col: 1 });
             for (ch, row) in norm.chunks(n).take(c).enumerate() {
                 let values = &mut x[ch * len + start..ch * len + start + n];
                 if self.inverse {
