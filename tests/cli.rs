@@ -261,6 +261,10 @@ fn audio_round_trip_info_and_errors() {
     // A target bitrate applies to audio and video only.
     let img = nmc(&["encode", &f.s("in.png"), "-o", &f.s("i.nmc"), "--model", &f.s("tiny.nmcm"), "--bitrate", "6"]);
     assert!(!img.status.success() && stderr(&img).contains("audio and video only"), "{}", stderr(&img));
+    // Latent refinement applies to images only.
+    let refine = nmc(&["encode", &f.s("in.wav"), "-o", &f.s("r.nmc"), "--model", &model, "--refine", "5"]);
+    assert!(!refine.status.success() && stderr(&refine).contains("images only") && stderr(&refine).contains("in.wav"), "{}", stderr(&refine));
+    assert!(!f.path("r.nmc").exists());
 }
 
 /// The shipped models write the same bytes with 1 and 2 worker threads (image and audio).

@@ -36,6 +36,12 @@ pub struct ImageArgs {
     /// Qualities to code at with variable-rate models, e.g. `1,2,3,4,5,6,7,8` (one point each).
     #[arg(long, value_delimiter = ',')]
     qualities: Vec<f32>,
+    /// Steps of encoder-side latent refinement per image (see `nmc encode --refine`).
+    #[arg(long, default_value_t = 0)]
+    refine: usize,
+    /// Where the refinement runs (`cpu`, or `libtorch`, `cuda`… in builds with those features).
+    #[arg(long, default_value = "cpu")]
+    device: crate::Device,
     /// Also run libjpeg-turbo, libwebp and libavif on the same images (skipped if not installed).
     #[arg(long)]
     classic: bool,
@@ -85,17 +91,20 @@ pub fn run(command: EvalCommand) -> Result<()> {
     let qualities: Vec<Option<f32>> =
         if args.qualities.is_empty() { vec![None] } else { args.qualities.iter().copied().map(Some).collect() };
     for (model, quality) in models.iter().flat_map(|m| qualities.iter().map(move |q| (m, *q))) {
-        let options = EncodeOptions { quality, model: Some(model.clone()), ..Default::default() };
+        let options = EncodeOptions { quality, model: Some(model.clone()), refine: args.refine, device: args.device, ..Default::default() };
         let results: Vec<ImageResult> = files.iter().map(|f| eval_image(f, &options)).collect::<Result<_>>()?;
         let n = results.len() as f64;
         let mean = |f: fn(&ImageResult) -> f64| results.iter().map(f).sum::<f64>() / n;
         let ms: Vec<Option<f64>> = results.iter().map(|r| r.ms_ssim).collect();
         let point = RdPoint { bpp: mean(|r| r.bpp), psnr: mean(|r| r.psnr), ms_ssim: mean_of_all(&ms) };
         let (enc, dec) = (mean(|r| r.encode_s), mean(|r| r.decode_s));
-        let name = match quality {
+        let mut name = match quality {
             Some(q) => format!("nmc {} q{q}", &model.id().to_string()[..8]),
             None => format!("nmc {}", model.id()),
         };
+        if args.refine > 0 {
+            name += &format!(" refine {}", args.refine);
+        }
         println!("{name:<44} {:>8.4} {:>9.3} {:>8} {:>8.3} {:>8.3}", point.bpp, point.psnr, fmt_ms(point.ms_ssim), enc, dec);
         points.push(point);
         times.0.push(enc);

@@ -44,11 +44,17 @@ enum Command {
         /// Video: fitting steps per group of frames (more: better quality, slower encode).
         #[arg(long)]
         steps: Option<usize>,
+        /// Image: steps of encoder-side latent refinement (0: none). Gradient steps on this
+        /// image's latents under the model's loss: a smaller file at the same quality, the
+        /// same decoder; each step costs about one decode and its backward pass.
+        #[arg(long, default_value_t = 0)]
+        refine: usize,
         /// Video: continue an interrupted encode from OUT.part (finished groups are kept there).
         #[arg(long)]
         resume: bool,
-        /// Video: fit on `cpu`, `cuda` (builds with the `cuda` feature), `libtorch` or
-        /// `libtorch-cuda` (the CPU or an NVIDIA GPU through LibTorch; builds with the `tch` feature).
+        /// Video fitting and image refinement: run on `cpu`, `cuda` (builds with the `cuda`
+        /// feature), `libtorch` or `libtorch-cuda` (the CPU or an NVIDIA GPU through LibTorch;
+        /// builds with the `tch` feature).
         #[arg(long, default_value = "cpu")]
         device: Device,
         /// Video from a folder of PNG frames: frame rate, e.g. 25 or 30000/1001.
@@ -94,13 +100,16 @@ enum Command {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Encode { input, output, quality, bitrate, model, steps, resume, device, fps, force } => {
+        Command::Encode { input, output, quality, bitrate, model, steps, refine, resume, device, fps, force } => {
             io::check_output(&output, force)?;
             let model = model.map(|p| Model::load(&p).map(Arc::new)).transpose()?;
             let source = io::read_encode_input(&input, fps)?;
+            if refine > 0 && !matches!(&source, io::Input::Media(crate::Media::Image(_))) {
+                return Err(crate::Error::InvalidArgument("--refine applies to images only".into()).in_file(&input));
+            }
             // Video groups are checkpointed beside a file output: OUT.part, removed on success.
             let checkpoint = (!io::is_stdio(&output)).then(|| io::part_path(&output));
-            let options = EncodeOptions { quality, model, steps, progress: true, device, checkpoint: checkpoint.clone(), resume };
+            let options = EncodeOptions { quality, model, steps, refine, progress: true, device, checkpoint: checkpoint.clone(), resume };
             let bytes = match (&source, bitrate) {
                 (io::Input::Wav(wav), Some(kbps)) => crate::audio::encode_wav_at_bitrate(wav.open()?, &options, kbps),
                 (io::Input::Wav(wav), None) => crate::audio::encode_wav(wav.open()?, &options),

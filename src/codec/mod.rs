@@ -41,7 +41,10 @@ pub struct EncodeOptions {
     pub steps: Option<usize>,
     /// Show a progress bar on stderr during long encodes (video fitting).
     pub progress: bool,
-    /// Video: where to fit the representation.
+    /// Image (hyperprior models): steps of encoder-side latent refinement, 0 for none (see
+    /// [`crate::image::refine`]): smaller files at the same quality, slower encodes.
+    pub refine: usize,
+    /// Where video fitting and image latent refinement run.
     pub device: Device,
     /// Video: save each finished group of frames in this file, so an interrupted encode can resume.
     pub checkpoint: Option<std::path::PathBuf>,

@@ -68,6 +68,9 @@ impl<B: Backend> MediaCodec for FactorizedCodec<B> {
         let Media::Image(image) = media else {
             return Err(Error::InvalidArgument("an image model codes images only".into()));
         };
+        if options.refine > 0 {
+            return Err(Error::InvalidArgument(format!("latent refinement needs a hyperprior model; image model {} is factorized", self.id)));
+        }
         if let Some(q) = options.quality {
             return Err(Error::InvalidArgument(format!(
                 "quality {q} requested, but image model {} is fixed-rate; omit --quality",

@@ -9,6 +9,7 @@
 //! `ŷ = (s_y + μ_q/16) · inverse gain`.
 
 use burn::tensor::{Tensor, TensorData};
+use indicatif::ProgressBar;
 
 use burn::tensor::backend::Backend;
 
@@ -19,10 +20,11 @@ use crate::latent::gain::quantize_quality;
 use crate::latent::gaussian::{hyper_latent_q, means_and_tables, SCALE_COUNT};
 use crate::media::Media;
 use crate::nn::fixed::{IntHyperSynthesis, IntTensor, ACT_FRAC_BITS};
-use crate::nn::load_tensors;
+use crate::nn::{load_tensors, save_tensors};
 use crate::{Error, Result};
 
-use super::pixels::padded_size;
+use super::pixels::{padded_size, rgb_planes};
+use super::refine::Refinement;
 use crate::container::find_chunk;
 use crate::entropy::channel_indexes;
 use crate::nn::to_vec;
@@ -111,11 +113,37 @@ impl<B: Backend> MediaCodec for HyperpriorCodec<B> {
         let s = Shapes::of(image.width(), image.height());
         let m = self.config.m;
         let plane = s.lh * s.lw;
+        if options.refine > 0 {
+            super::refine::check_size(image.width() as usize, image.height() as usize)?;
+        }
         let (gain, _) = self.model.gain_vectors().at_stored(stored)?;
         let mut y = tiling::analysis(image, (s.lh, s.lw), m, DEFAULT_TILING, &self.device, |x| self.model.analysis(x))?;
         y.iter_mut().enumerate().for_each(|(i, v)| *v *= gain[i / plane]);
-        let y_tensor = Tensor::<B, 4>::from_data(TensorData::new(y.clone(), [1, m, s.lh, s.lw]), &self.device);
-        let z = to_vec(self.model.hyper_analysis(y_tensor))?;
+        let y_shape = [1, m, s.lh, s.lw];
+        let z = to_vec(self.model.hyper_analysis(Tensor::<B, 4>::from_data(TensorData::new(y.clone(), y_shape), &self.device)))?;
+        let (y, z) = match options.refine {
+            0 => (y, z),
+            steps => {
+                let (width, height) = (image.width() as usize, image.height() as usize);
+                let bar = if options.progress { ProgressBar::new(steps as u64) } else { ProgressBar::hidden() };
+                bar.set_style(crate::train::progress_style());
+                bar.set_prefix("refining latents");
+                let refinement = Refinement {
+                    tensors: &save_tensors(&self.model),
+                    config: self.config,
+                    planes: rgb_planes(&image.to_rgb()?, (width, height), 0..height, 0..width),
+                    size: (height, width),
+                    y: (y, y_shape),
+                    z: (z, [1, self.config.n, s.zh, s.zw]),
+                    quality: f32::from(stored) / 256.0,
+                    steps,
+                    bar: bar.clone(),
+                };
+                let refined = options.device.run(refinement)?;
+                bar.finish_and_clear();
+                refined
+            }
+        };
         let zplane = s.zh * s.zw;
         let z_symbols: Vec<i32> =
             z.iter().enumerate().map(|(i, &v)| (v - self.medians_q[i / zplane] as f32 / unit()).round() as i32).collect();

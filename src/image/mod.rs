@@ -5,6 +5,7 @@ mod factorized_codec;
 mod hyperprior;
 mod hyperprior_codec;
 mod pixels;
+pub mod refine;
 pub mod tiling;
 mod transforms;
 

@@ -11,6 +11,7 @@ use crate::media::Image;
 use crate::Result;
 
 use crate::nn::to_vec;
+use super::pixels::rgb_planes;
 use super::DOWNSAMPLING;
 
 /// Tile side and halo, in latent pixels (one latent pixel is 16×16 image pixels).
@@ -52,15 +53,7 @@ pub fn analysis<B: Backend>(
     for (wy, cy) in spans(lh, tiling) {
         for (wx, cx) in spans(lw, tiling) {
             let (th, tw) = (wy.len() * d, wx.len() * d);
-            let mut planes = Vec::with_capacity(3 * th * tw);
-            for c in 0..3 {
-                for y in wy.start * d..wy.end * d {
-                    let row = y.min(h - 1) * w;
-                    for x in wx.start * d..wx.end * d {
-                        planes.push(rgb[(row + x.min(w - 1)) * 3 + c] as f32 / 255.0);
-                    }
-                }
-            }
+            let planes = rgb_planes(&rgb, (w, h), wy.start * d..wy.end * d, wx.start * d..wx.end * d);
             let tile = g_a(Tensor::from_data(TensorData::new(planes, [1, 3, th, tw]), device));
             let values = to_vec(tile)?;
             for c in 0..channels {

@@ -82,6 +82,15 @@ impl<B: Backend> GainVectors<B> {
     }
 }
 
+/// The trade-off of a continuous quality (clamped to [`QUALITY_RANGE`]) among a medium's eight
+/// `lambdas`: geometric between the two nearest, as the gains are.
+pub fn lambda_at(lambdas: &[f64; 8], quality: f32) -> f64 {
+    let q = f64::from(quality.clamp(QUALITY_RANGE.0, QUALITY_RANGE.1)) - 1.0;
+    let low = (q.floor() as usize).min(lambdas.len() - 2);
+    let t = q - low as f64;
+    (lambdas[low].ln() * (1.0 - t) + lambdas[low + 1].ln() * t).exp()
+}
+
 /// The quality stored in files: `round(q · 256)` as u16, so that encoder and decoder use the same
 /// value; `InvalidArgument` outside [`QUALITY_RANGE`].
 pub fn quantize_quality(quality: f32) -> crate::Result<u16> {

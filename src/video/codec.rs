@@ -33,10 +33,7 @@ pub fn lambda(quality: f32) -> Result<f64> {
     if !(1.0..=8.0).contains(&quality) {
         return Err(Error::InvalidArgument(format!("quality {quality} is outside 1–8")));
     }
-    let q = f64::from(quality) - 1.0;
-    let low = (q.floor() as usize).min(6);
-    let t = q - low as f64;
-    Ok((LAMBDAS[low].ln() * (1.0 - t) + LAMBDAS[low + 1].ln() * t).exp())
+    Ok(crate::latent::gain::lambda_at(&LAMBDAS, quality))
 }
 
 /// The video codec: the model file only supplies the entropy tables.
