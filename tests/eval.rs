@@ -48,7 +48,8 @@ fn eval_writes_curves_and_compares() {
 #[test]
 fn reads_compressai_anchor_files() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/anchors/kodak/jpeg.json");
-    let curve = RdCurve::read_json(&path).expect("the shared Kodak anchors are present");
+    let curves = RdCurve::read_json(&path).expect("the shared Kodak anchors are present");
+    let [curve] = curves.as_slice() else { panic!("{} curves in jpeg.json", curves.len()) };
     assert!(curve.points.len() >= 4);
     // Published JPEG on Kodak: about 29 dB at 0.5 bpp.
     let psnr = curve.psnr_at(0.5).unwrap();
@@ -62,6 +63,15 @@ fn variable_rate_models_give_a_curve_and_bd_rates() {
     let (stdout, curves) = run_eval(&common::sample(), common::tiny_hyperprior_bytes(2), &extra);
     assert_eq!(curves[0]["results"]["bpp"].as_array().unwrap().len(), 4);
     assert!(stdout.contains("BD-rate of nmc against"));
+
+    // An earlier run's --json (a list of curves) is an anchor too, each curve named by file and curve.
+    let dir = tempfile::tempdir().unwrap();
+    let mut other = curves[0].clone();
+    other["name"] = "other".into();
+    std::fs::write(dir.path().join("before.json"), serde_json::to_vec(&[curves[0].clone(), other]).unwrap()).unwrap();
+    let extra = ["--qualities", "1,3,5,8", "--anchors", dir.path().to_str().unwrap()];
+    let (stdout, _) = run_eval(&common::sample(), common::tiny_hyperprior_bytes(2), &extra);
+    assert!(stdout.contains("before: nmc") && stdout.contains("before: other"), "{stdout}");
 }
 
 /// `nmc eval audio` on the sample speech with the shipped model: two qualities, Opus in the

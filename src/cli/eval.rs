@@ -45,7 +45,7 @@ pub struct ImageArgs {
     /// Also run libjpeg-turbo, libwebp and libavif on the same images (skipped if not installed).
     #[arg(long)]
     classic: bool,
-    /// Folder of published curves (CompressAI results JSON) to compare against.
+    /// Folder of curves to compare against: CompressAI results JSON, or earlier runs' `--json`.
     #[arg(long)]
     anchors: Option<PathBuf>,
     /// Write the curves of this run (CompressAI's schema, nmc with per-image results) here.
@@ -138,8 +138,15 @@ pub fn run(command: EvalCommand) -> Result<()> {
         paths.sort();
         for path in paths {
             match RdCurve::read_json(&path) {
-                // Several files share a name (CPU/CUDA runs, MSE/MS-SSIM models): label by file.
-                Ok(curve) => others.push((RdCurve { name: file_stem(&path), ..curve }, false)),
+                // Several files share a name (CPU/CUDA runs, MSE/MS-SSIM models): label by file,
+                // and by file and curve for a file of several (an earlier `--json` run).
+                Ok(curves) => {
+                    let single = curves.len() == 1;
+                    for curve in curves {
+                        let name = if single { file_stem(&path) } else { format!("{}: {}", file_stem(&path), curve.name) };
+                        others.push((RdCurve { name, ..curve }, false));
+                    }
+                }
                 Err(e) => eprintln!("anchor skipped: {e}"),
             }
         }

@@ -64,14 +64,32 @@ impl RdCurve {
         Self { name: name.into(), points }
     }
 
-    /// Reads a CompressAI results JSON file.
-    pub fn read_json(path: &Path) -> Result<Self> {
+    /// Reads the curves of a results file: one CompressAI results object, or a list of them
+    /// (what `nmc eval image --json` writes, so an earlier run can be an anchor).
+    pub fn read_json(path: &Path) -> Result<Vec<Self>> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum ResultsFile {
+            One(ResultsJson),
+            Many(Vec<ResultsJson>),
+        }
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let json: ResultsJson = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::InvalidArgument(format!("not a CompressAI results file: {e}")).in_file(path))?;
+        let file: ResultsFile = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::InvalidArgument(format!("not a CompressAI results file (nor a list of them): {e}")).in_file(path))?;
+        let curves = match file {
+            ResultsFile::One(json) => vec![json],
+            ResultsFile::Many(list) => list,
+        };
+        if curves.is_empty() {
+            return Err(Error::InvalidArgument("no curves".into()).in_file(path));
+        }
+        curves.into_iter().map(|json| Self::from_results(json).map_err(|e| e.in_file(path))).collect()
+    }
+
+    fn from_results(json: ResultsJson) -> Result<Self> {
         let r = json.results;
         if r.bpp.len() != r.psnr_rgb.len() || r.bpp.is_empty() {
-            return Err(Error::InvalidArgument("no PSNR-RGB series (or not one per bpp value)".into()).in_file(path));
+            return Err(Error::InvalidArgument(format!("curve '{}': no PSNR-RGB series (or not one per bpp value)", json.name)));
         }
         let points = r
             .bpp
