@@ -72,7 +72,8 @@ impl OnDevice for Refinement<'_> {
     fn run<B: AutodiffBackend>(self, device: &B::Device) -> Result<Self::Output> {
         let (h, w) = self.size;
         check_size(w, h)?;
-        // The rate proxy draws noise: a fixed seed makes the file a function of its input.
+        // The rate proxy draws noise: with a fixed seed, encoding an image again on the same
+        // machine and backend gives the same file (floats may differ elsewhere; decoding never does).
         B::seed(device, 0);
         let model = load_tensors(HyperpriorModel::<B>::new(self.config, device), self.tensors)?.no_grad();
         let tensor = |(values, shape): (Vec<f32>, [usize; 4])| Tensor::<B, 4>::from_data(TensorData::new(values, shape), device);
