@@ -73,7 +73,9 @@ impl OnDevice for Refinement<'_> {
         let (h, w) = self.size;
         check_size(w, h)?;
         // The rate proxy draws noise: with a fixed seed, encoding an image again on the same
-        // machine and backend gives the same file (floats may differ elsewhere; decoding never does).
+        // machine and backend gives the same file (floats may differ elsewhere; decoding never
+        // does). The generator is the backend's, process-wide: other training or refinement
+        // running at the same time in the same process changes the draws.
         B::seed(device, 0);
         let model = load_tensors(HyperpriorModel::<B>::new(self.config, device), self.tensors)?.no_grad();
         let tensor = |(values, shape): (Vec<f32>, [usize; 4])| Tensor::<B, 4>::from_data(TensorData::new(values, shape), device);
