@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::Architecture;
 use crate::entropy::{TableSet, MAX_TABLE_LEN};
+use crate::latent::add_uniform_noise;
 use crate::latent::gain::GainVectors;
 use crate::latent::{gaussian, EntropyBottleneck};
 use crate::nn::fixed::{fake_quant_act, fake_quant_hyper_synthesis, IntHyperSynthesis};
@@ -296,7 +297,7 @@ impl<B: Backend> CodecModel<B> for AudioModel<B> {
         let y = self.g_a.forward(x) * gain.reshape([1, m, 1, 1]);
         let z = self.hyper_analysis(y.clone());
         let (y_hat, bits) =
-            gaussian::hyperprior_train(y, z, &self.bottleneck, |z_hat| fake_quant_hyper_synthesis(&self.h_s_ups, &self.h_s_out, z_hat));
+            gaussian::hyperprior_train(y, z, &self.bottleneck, |z_hat| fake_quant_hyper_synthesis(&self.h_s_ups, &self.h_s_out, z_hat), add_uniform_noise);
         TrainOutput { x_hat: self.g_s.forward(y_hat * inv_gain.reshape([1, m, 1, 1])), bits }
     }
 

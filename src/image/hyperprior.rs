@@ -12,7 +12,7 @@ use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::latent::gain::{GainVectors, LAMBDAS};
-use crate::latent::{gaussian, EntropyBottleneck};
+use crate::latent::{add_uniform_noise, gaussian, EntropyBottleneck};
 use crate::nn::fixed::{fake_quant_act, fake_quant_hyper_synthesis, IntHyperSynthesis};
 use crate::nn::{conv_down, conv_up};
 use crate::codec::Architecture;
@@ -194,14 +194,14 @@ impl<B: Backend> HyperpriorModel<B> {
         let (gain, inv_gain) = self.gain.at(quality);
         let y = self.g_a.forward(x) * gain.reshape([1, m, 1, 1]);
         let z = self.h_a.forward(y.clone());
-        self.forward_latents(y, z, inv_gain)
+        self.forward_latents(y, z, inv_gain, add_uniform_noise)
     }
 
     /// The training pass from a gained latent `y` and a hyper-latent `z` on: the bits of both
-    /// (noisy proxies) and g_s's reconstruction of `ŷ · inv_gain`.
-    pub fn forward_latents(&self, y: Tensor<B, 4>, z: Tensor<B, 4>, inv_gain: Tensor<B, 1>) -> TrainOutput<B> {
+    /// (proxies noised by `noise`) and g_s's reconstruction of `ŷ · inv_gain`.
+    pub fn forward_latents(&self, y: Tensor<B, 4>, z: Tensor<B, 4>, inv_gain: Tensor<B, 1>, noise: impl FnMut(Tensor<B, 4>) -> Tensor<B, 4>) -> TrainOutput<B> {
         let m = self.gain.channels();
-        let (y_hat, bits) = gaussian::hyperprior_train(y, z, &self.bottleneck, |z_hat| self.h_s.forward(z_hat));
+        let (y_hat, bits) = gaussian::hyperprior_train(y, z, &self.bottleneck, |z_hat| self.h_s.forward(z_hat), noise);
         TrainOutput { x_hat: self.g_s.forward(y_hat * inv_gain.reshape([1, m, 1, 1])), bits }
     }
 }

@@ -9,9 +9,12 @@ use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
 use indicatif::ProgressBar;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 
 use super::{HyperpriorConfig, HyperpriorModel};
 use crate::codec::OnDevice;
+use crate::latent::add_seeded_uniform_noise;
 use crate::latent::gain::{lambda_at, LAMBDAS};
 use crate::nn::{load_tensors, to_vec, StoredTensor};
 use crate::{Error, Result};
@@ -72,11 +75,10 @@ impl OnDevice for Refinement<'_> {
     fn run<B: AutodiffBackend>(self, device: &B::Device) -> Result<Self::Output> {
         let (h, w) = self.size;
         check_size(w, h)?;
-        // The rate proxy draws noise: with a fixed seed, encoding an image again on the same
-        // machine and backend gives the same file (floats may differ elsewhere; decoding never
-        // does). The generator is the backend's, process-wide: other training or refinement
-        // running at the same time in the same process changes the draws.
-        B::seed(device, 0);
+        // The rate proxy's noise comes from a seeded generator of this refinement's own: encoding
+        // an image again on the same machine and backend gives the same file (floats may differ
+        // elsewhere; decoding never does).
+        let mut rng = StdRng::seed_from_u64(0);
         let model = load_tensors(HyperpriorModel::<B>::new(self.config, device), self.tensors)?.no_grad();
         let tensor = |(values, shape): (Vec<f32>, [usize; 4])| Tensor::<B, 4>::from_data(TensorData::new(values, shape), device);
         let x = tensor((self.planes, [1, 3, h, w]));
@@ -85,7 +87,7 @@ impl OnDevice for Refinement<'_> {
         let lambda = lambda_at(&LAMBDAS, self.quality);
         let mut optim = AdamConfig::new().init::<B, Latents<B>>();
         for step in 0..self.steps {
-            let out = model.forward_latents(latents.y.val(), latents.z.val(), inv_gain.clone());
+            let out = model.forward_latents(latents.y.val(), latents.z.val(), inv_gain.clone(), |t| add_seeded_uniform_noise(t, &mut rng));
             let x_hat = out.x_hat.slice([0..1, 0..3, 0..h, 0..w]);
             let mse = (x_hat - x.clone()).powi_scalar(2).mean();
             let loss = mse.mul_scalar(lambda * 255.0 * 255.0) + out.bits.div_scalar((h * w) as f64);

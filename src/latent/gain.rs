@@ -57,9 +57,7 @@ impl<B: Backend> GainVectors<B> {
     /// Gain and inverse gain `[C]` at a continuous quality in [`QUALITY_RANGE`] (clamped):
     /// `exp((1 − t)·log g_l + t·log g_{l+1})` between the two nearest levels.
     pub fn at(&self, quality: f32) -> (Tensor<B, 1>, Tensor<B, 1>) {
-        let q = quality.clamp(QUALITY_RANGE.0, QUALITY_RANGE.1) - 1.0;
-        let low = (q.floor() as usize).min(LAMBDAS.len() - 2);
-        let t = (q - low as f32) as f64;
+        let (low, t) = interpolation(quality);
         let pick = |p: &Param<Tensor<B, 2>>| {
             let c = p.dims()[1];
             let rows = p.val().slice([low..low + 2, 0..c]);
@@ -85,10 +83,16 @@ impl<B: Backend> GainVectors<B> {
 /// The trade-off of a continuous quality (clamped to [`QUALITY_RANGE`]) among a medium's eight
 /// `lambdas`: geometric between the two nearest, as the gains are.
 pub fn lambda_at(lambdas: &[f64; 8], quality: f32) -> f64 {
-    let q = f64::from(quality.clamp(QUALITY_RANGE.0, QUALITY_RANGE.1)) - 1.0;
-    let low = (q.floor() as usize).min(lambdas.len() - 2);
-    let t = q - low as f64;
+    let (low, t) = interpolation(quality);
     (lambdas[low].ln() * (1.0 - t) + lambdas[low + 1].ln() * t).exp()
+}
+
+/// The lower of the two rate points around a quality (clamped to [`QUALITY_RANGE`]) and the
+/// weight `t` of the upper one.
+fn interpolation(quality: f32) -> (usize, f64) {
+    let q = quality.clamp(QUALITY_RANGE.0, QUALITY_RANGE.1) - 1.0;
+    let low = (q.floor() as usize).min(LAMBDAS.len() - 2);
+    (low, f64::from(q - low as f32))
 }
 
 /// The quality stored in files: `round(q · 256)` as u16, so that encoder and decoder use the same

@@ -63,24 +63,26 @@ pub fn means_and_tables(mut params: Vec<i32>, m: usize, plane: usize, offset: u3
 /// latent `y` `[B, M, h, w]` and hyper-latent `z`, the noisy-latent likelihoods give the bits,
 /// the hyper-latent is rounded around its medians onto the fixed-point grid and run through
 /// `hyper_synthesis` (means, then log-scales), and the latent is rounded around its means with
-/// a straight-through gradient. Returns `ŷ` (before the inverse gain) and the total bits.
+/// a straight-through gradient. `noise` adds the rate proxy's uniform noise (e.g.
+/// [`crate::latent::add_uniform_noise`]). Returns `ŷ` (before the inverse gain) and the total bits.
 pub fn hyperprior_train<B: Backend>(
     y: Tensor<B, 4>,
     z: Tensor<B, 4>,
     bottleneck: &crate::latent::EntropyBottleneck<B>,
     hyper_synthesis: impl FnOnce(Tensor<B, 4>) -> Tensor<B, 4>,
+    mut noise: impl FnMut(Tensor<B, 4>) -> Tensor<B, 4>,
 ) -> (Tensor<B, 4>, Tensor<B, 1>) {
-    use crate::latent::{add_uniform_noise, round_ste};
+    use crate::latent::round_ste;
     use crate::nn::fixed::fake_quant_act;
     let m = y.dims()[1];
-    let z_likelihood = bottleneck.likelihood(add_uniform_noise(z.clone()));
+    let z_likelihood = bottleneck.likelihood(noise(z.clone()));
     let medians = fake_quant_act(bottleneck.medians()).reshape([1, bottleneck.channels(), 1, 1]);
     let z_hat = fake_quant_act(round_ste(z - medians.clone()) + medians);
     let params = hyper_synthesis(z_hat);
     let [b, _, h, w] = params.dims();
     let mean = params.clone().slice([0..b, 0..m, 0..h, 0..w]);
     let log_scale = params.slice([0..b, m..2 * m, 0..h, 0..w]);
-    let y_likelihood = likelihood(add_uniform_noise(y.clone()), mean.clone(), log_scale);
+    let y_likelihood = likelihood(noise(y.clone()), mean.clone(), log_scale);
     let y_hat = round_ste(y - mean.clone()) + mean;
     let bits = (z_likelihood.log().sum() + y_likelihood.log().sum()).div_scalar(-std::f64::consts::LN_2);
     (y_hat, bits)

@@ -6,4 +6,4 @@ pub mod gaussian;
 mod quantize;
 
 pub use bottleneck::EntropyBottleneck;
-pub use quantize::{add_uniform_noise, round_ste};
+pub use quantize::{add_seeded_uniform_noise, add_uniform_noise, round_ste};
