@@ -1,9 +1,9 @@
 //! Fits one clip with explicit settings and prints the real rate and PSNR: for choosing the
 //! video codec's defaults by measurement.
 //!
-//! `cargo run --release --example fit_video -- DIR FRAMES SCALE STEPS LAMBDA [HIDDEN] [FRAMES_PER_STEP] [LR] [TEMPORAL]`
+//! `cargo run --release --example fit_video -- DIR FRAMES SCALE STEPS LAMBDA [HIDDEN] [FRAMES_PER_STEP] [LR] [TEMPORAL] [CONTEXT]`
 //! (fits on the device named by `NMC_DEVICE`, default `cpu`; `libtorch` or `libtorch-cuda` in `--features tch` builds)
-//! (`SCALE` 2 halves the frames' size; `HIDDEN` like `24,24`; `TEMPORAL`: log2 temporal stride per level, like `0,1,2,3,3,3,3`).
+//! (`SCALE` 2 halves the frames' size; `HIDDEN` like `24,24`; `TEMPORAL`: log2 temporal stride per level, like `0,1,2,3,3,3,3`; `CONTEXT`: hidden widths of the latents' context model like `16,16`, or `none`).
 
 use nmc::media::Video;
 use nmc::video::fit::FitOptions;
@@ -19,6 +19,10 @@ fn main() -> nmc::Result<()> {
     let mut config = NetConfig::default();
     config.temporal = arg(9, "0,1,2,3,3,3,3").split(',').map(|t| t.parse().unwrap()).collect();
     config.hidden = arg(6, "24,24").split(',').map(|w| w.parse().unwrap()).collect();
+    config.context = match arg(10, "16,16").as_str() {
+        "none" => None,
+        widths => Some(widths.split(',').map(|w| w.parse().unwrap()).collect()),
+    };
     let fit = FitOptions {
         steps: arg(4, "500").parse().unwrap(),
         lambda: arg(5, "0.0008").parse().unwrap(),

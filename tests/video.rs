@@ -89,14 +89,17 @@ fn decoding_is_repeatable_and_truncation_is_an_error() {
     }
 }
 
-/// `format-spec/vectors/video/tiny.nmc` decodes exactly to `tiny.y4m` (the decoder is plain
-/// Rust with a fixed summation order, so the expected frames are bit-exact).
+/// `format-spec/vectors/video/tiny.nmc` (no context model) and `tiny-context.nmc` decode exactly
+/// to their `.y4m` (the decoder is plain Rust with a fixed summation order and an integer
+/// context model, so the expected frames are bit-exact).
 #[test]
-fn the_video_test_vector_decodes_exactly() {
+fn the_video_test_vectors_decode_exactly() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("format-spec/vectors/video");
-    let bytes = std::fs::read(dir.join("tiny.nmc")).unwrap();
-    let expected = Video::from_y4m(&std::fs::read(dir.join("tiny.y4m")).unwrap()).unwrap();
-    assert_eq!(decode(&bytes), expected);
+    for name in ["tiny", "tiny-context"] {
+        let bytes = std::fs::read(dir.join(format!("{name}.nmc"))).unwrap();
+        let expected = Video::from_y4m(&std::fs::read(dir.join(format!("{name}.y4m"))).unwrap()).unwrap();
+        assert_eq!(decode(&bytes), expected, "{name}");
+    }
 }
 
 fn nmc(args: &[&str], threads: &str) -> std::process::Output {
@@ -133,7 +136,7 @@ fn cli_codes_y4m_and_png_frames_identically_on_any_thread_count() {
     let info = nmc(&["info", &p("a.nmc")], "2");
     let text = String::from_utf8_lossy(&info.stdout);
     assert!(text.contains("video 40x24, 8 frames at 29.970 fps"), "{text}");
-    assert!(text.contains("network:  7 latent levels, synthesis 7-24-24-3 (867 weights), groups of 32 frames, 858 MAC/pixel"), "{text}");
+    assert!(text.contains("network:  7 latent levels, synthesis 7-24-24-3 (867 weights), context model 21-16-16-2, groups of 32 frames, 1571 MAC/pixel"), "{text}");
 
     // PNG frames in, PNG frames out.
     let frames = format!("{}/", p("frames"));

@@ -240,11 +240,15 @@ pub fn print_info(path: &Path, info: &Info) {
         println!("rate:     {kbps:.3} kbps");
     }
     if let Some(net) = &info.video_network {
-        let widths: Vec<String> = std::iter::once(net.levels()).chain(net.hidden.iter().copied()).chain([3]).map(|w| w.to_string()).collect();
+        let chain = |widths: Vec<usize>| widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-");
+        let synthesis = chain(std::iter::once(net.levels()).chain(net.hidden.iter().copied()).chain([3]).collect());
+        let context = match &net.context {
+            Some(h) => format!("context model {}", chain(std::iter::once(crate::video::context::CONTEXT).chain(h.iter().copied()).chain([2]).collect())),
+            None => "no context model".into(),
+        };
         println!(
-            "network:  {} latent levels, synthesis {} ({} weights), groups of {} frames, {} MAC/pixel",
+            "network:  {} latent levels, synthesis {synthesis} ({} weights), {context}, groups of {} frames, {} MAC/pixel",
             net.levels(),
-            widths.join("-"),
             net.parameters(),
             net.gop,
             net.macs_per_pixel()

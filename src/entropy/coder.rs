@@ -216,7 +216,10 @@ fn check_lengths(values: usize, indexes: usize) -> Result<()> {
 }
 
 /// The uniform models of the escape code: `[nbits, 1 bit, 2 bits, ..., 16 bits]`.
-fn escape_models() -> [DefaultUniformModel; escape::CHUNK_BITS as usize + 1] {
+/// Number of escape-code models: the bit-length model, then one per chunk width.
+const ESCAPE_MODELS: usize = escape::CHUNK_BITS as usize + 1;
+
+fn escape_models() -> [DefaultUniformModel; ESCAPE_MODELS] {
     std::array::from_fn(|k| {
         if k == 0 {
             escape::nbits_model()
@@ -293,48 +296,66 @@ pub fn decode(data: &[u8], indexes: &[u32], tables: &TableSet) -> Result<Vec<i32
 /// [`decode`] with the table indexes given by an iterator (one value decoded per index).
 pub fn decode_indexes(data: &[u8], indexes: impl IntoIterator<Item = u32>, tables: &TableSet) -> Result<Vec<i32>> {
     let indexes = indexes.into_iter();
-    if !data.len().is_multiple_of(4) {
-        return Err(Error::Malformed(format!(
-            "range-coded data is {} bytes, not a multiple of 4",
-            data.len()
-        )));
-    }
-    let words: Vec<u32> = data
-        .chunks_exact(4)
-        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
-    let mut dec = match DefaultRangeDecoder::from_compressed(words) {
-        Ok(d) => d,
-        Err(e) => match e {},
-    };
-    let esc = escape_models();
+    let mut reader = SymbolReader::new(data, tables)?;
     let mut out = Vec::with_capacity(indexes.size_hint().0);
     for index in indexes {
-        let c = tables.coder(index)?;
-        let sym = Decode::<PREC>::decode_symbol(&mut dec, &c.decoder).map_err(malformed)? as u32;
-        let value = if sym < c.n {
-            // offset + sym <= i32::MAX is checked by CdfTable::new.
-            c.offset.wrapping_add(sym as i32)
-        } else {
-            let nb = Decode::<PREC>::decode_symbol(&mut dec, esc[0]).map_err(malformed)? as u32;
-            let mut z: u64 = if nb == 0 { 0 } else { 1 << (nb - 1) };
-            let mut rest = nb.saturating_sub(1);
-            let mut shift = 0;
-            while rest > 0 {
-                let k = rest.min(escape::CHUNK_BITS);
-                let chunk = Decode::<PREC>::decode_symbol(&mut dec, esc[k as usize])
-                    .map_err(malformed)? as u64;
-                z |= chunk << shift;
-                shift += k;
-                rest -= k;
-            }
-            escape::unzigzag(z, c.offset, c.n).ok_or_else(|| {
-                Error::Malformed("range-coded escape value does not fit in i32".into())
-            })?
-        };
-        out.push(value);
+        out.push(reader.read(index)?);
     }
     Ok(out)
+}
+
+/// Decodes the output of [`encode`] one value at a time, for models whose next table depends
+/// on the values decoded so far (autoregressive context models). Same errors as [`decode`].
+pub struct SymbolReader<'a> {
+    dec: DefaultRangeDecoder,
+    tables: &'a TableSet,
+    esc: [DefaultUniformModel; ESCAPE_MODELS],
+}
+
+impl<'a> SymbolReader<'a> {
+    /// A reader of the range-coded `data`; [`Error::Malformed`] if its length is not a
+    /// multiple of 4.
+    pub fn new(data: &[u8], tables: &'a TableSet) -> Result<Self> {
+        if !data.len().is_multiple_of(4) {
+            return Err(Error::Malformed(format!(
+                "range-coded data is {} bytes, not a multiple of 4",
+                data.len()
+            )));
+        }
+        let words: Vec<u32> = data
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        let dec = match DefaultRangeDecoder::from_compressed(words) {
+            Ok(d) => d,
+            Err(e) => match e {},
+        };
+        Ok(Self { dec, tables, esc: escape_models() })
+    }
+
+    /// The next value, coded with table `index`.
+    pub fn read(&mut self, index: u32) -> Result<i32> {
+        let c = self.tables.coder(index)?;
+        let dec = &mut self.dec;
+        let sym = Decode::<PREC>::decode_symbol(dec, &c.decoder).map_err(malformed)? as u32;
+        if sym < c.n {
+            // offset + sym <= i32::MAX is checked by CdfTable::new.
+            return Ok(c.offset.wrapping_add(sym as i32));
+        }
+        let nb = Decode::<PREC>::decode_symbol(dec, self.esc[0]).map_err(malformed)? as u32;
+        let mut z: u64 = if nb == 0 { 0 } else { 1 << (nb - 1) };
+        let mut rest = nb.saturating_sub(1);
+        let mut shift = 0;
+        while rest > 0 {
+            let k = rest.min(escape::CHUNK_BITS);
+            let chunk = Decode::<PREC>::decode_symbol(dec, self.esc[k as usize]).map_err(malformed)? as u64;
+            z |= chunk << shift;
+            shift += k;
+            rest -= k;
+        }
+        escape::unzigzag(z, c.offset, c.n)
+            .ok_or_else(|| Error::Malformed("range-coded escape value does not fit in i32".into()))
+    }
 }
 
 /// Sum over `i` of `-log2 p(values[i])` under `tables[indexes[i]]`: the ideal size in bits,

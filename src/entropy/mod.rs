@@ -39,7 +39,7 @@ mod coder;
 mod gaussian;
 mod table;
 
-pub use coder::{decode, decode_indexes, encode, encode_pairs, ideal_bits, TableSet};
+pub use coder::{decode, decode_indexes, encode, encode_pairs, ideal_bits, SymbolReader, TableSet};
 pub use gaussian::{gaussian_scales, gaussian_tables, GAUSSIAN_TAIL_MASS};
 pub use table::CdfTable;
 

@@ -10,7 +10,7 @@
 //! [`MAX_FAN_IN`]), then rounds back to the activation format: `(acc + 2^(e-1)) >> e`.
 
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
-use burn::nn::PaddingConfig2d;
+use burn::nn::{Linear, PaddingConfig2d};
 use burn::tensor::backend::Backend;
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use burn::tensor::Tensor;
@@ -83,11 +83,11 @@ fn fake_quant_grid<B: Backend, const D: usize>(x: Tensor<B, D>, scale: Tensor<B,
     x.clone() + (q - x).detach()
 }
 
-/// Fake-quantized weight and bias of a layer, as [`IntConv`] quantizes them.
-fn fake_quant_params<B: Backend>(weight: Tensor<B, 4>, bias: Option<Tensor<B, 1>>) -> (Tensor<B, 4>, Option<Tensor<B, 1>>) {
+/// Fake-quantized weight and bias of a layer, as [`IntConv`] and [`IntLinear`] quantize them.
+fn fake_quant_params<B: Backend, const D: usize>(weight: Tensor<B, D>, bias: Option<Tensor<B, 1>>) -> (Tensor<B, D>, Option<Tensor<B, 1>>) {
     let scale = weight_scale(&weight);
     let bias_scale = scale.clone().mul_scalar(ACT_SCALE);
-    let weight = fake_quant_grid(weight, scale.reshape([1, 1, 1, 1]));
+    let weight = fake_quant_grid(weight, scale.reshape([1; D]));
     let bias = bias.map(|b| fake_quant_grid(b, bias_scale));
     (weight, bias)
 }
@@ -108,6 +108,16 @@ pub fn fake_quant_conv_transpose<B: Backend>(conv: &ConvTranspose2d<B>, x: Tenso
     let (weight, bias) = fake_quant_params(conv.weight.val(), conv.bias.as_ref().map(|b| b.val()));
     let options = ConvTransposeOptions::new(conv.stride, conv.padding, conv.padding_out, conv.dilation, conv.groups);
     fake_quant_act(burn::tensor::module::conv_transpose2d(x, weight, bias, options))
+}
+
+/// Training-time twin of [`IntLinear::from_linear`]`.forward`: `x` is `[N, inputs]`.
+pub fn fake_quant_linear<B: Backend>(layer: &Linear<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
+    let (weight, bias) = fake_quant_params(layer.weight.val(), layer.bias.as_ref().map(|b| b.val()));
+    let y = x.matmul(weight);
+    fake_quant_act(match bias {
+        Some(b) => y + b.unsqueeze_dim(0),
+        None => y,
+    })
 }
 
 /// Rounds a bias to the grid `2^-(e + ACT_FRAC_BITS)` of its layer's accumulator.
@@ -283,6 +293,91 @@ impl IntConv {
     }
 }
 
+/// Largest bias magnitude (on its layer's accumulator grid).
+const BIAS_MAX: i32 = 1 << 29;
+
+/// A fully connected layer in integer arithmetic: weights `[inputs, outputs]` row-major, in the
+/// format of [`IntConv`] (one exponent, 8-bit weights, biases on the accumulator grid).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IntLinear {
+    inputs: usize,
+    outputs: usize,
+    exponent: u8,
+    weight: Vec<i32>,
+    bias: Vec<i32>,
+}
+
+impl IntLinear {
+    /// Quantizes a trained layer.
+    pub fn from_linear<B: Backend>(layer: &Linear<B>) -> Result<Self> {
+        let [inputs, outputs] = layer.weight.dims();
+        let w: Vec<f32> = to_vec(layer.weight.val())?;
+        let b: Vec<f32> = match &layer.bias {
+            Some(b) => to_vec(b.val())?,
+            None => vec![0.0; outputs],
+        };
+        let exponent = weight_exponent(w.iter().fold(0f32, |m, v| m.max(v.abs())));
+        let scale = 2f64.powi(exponent);
+        let weight = w.iter().map(|&v| ((v as f64 * scale + 0.5).floor() as i32).clamp(-WEIGHT_MAX - 1, WEIGHT_MAX)).collect();
+        let bias = b.iter().map(|&v| quantize_bias(v, exponent)).collect();
+        Self::from_parts(inputs, outputs, exponent as u8, weight, bias).map_err(|e| Error::Model(e.to_string()))
+    }
+
+    /// A layer from stored integers; [`Error::Malformed`] where they break the format's limits
+    /// (so that no accumulator can overflow).
+    pub fn from_parts(inputs: usize, outputs: usize, exponent: u8, weight: Vec<i32>, bias: Vec<i32>) -> Result<Self> {
+        let bad = |what: String| Err(Error::Malformed(format!("fixed-point layer: {what}")));
+        if inputs == 0 || inputs > MAX_FAN_IN || weight.len() != inputs * outputs || bias.len() != outputs {
+            return bad(format!("{inputs} inputs, {} weights, {} biases for {outputs} outputs", weight.len(), bias.len()));
+        }
+        if i32::from(exponent) > MAX_EXPONENT {
+            return bad(format!("exponent {exponent} (at most {MAX_EXPONENT})"));
+        }
+        if let Some(w) = weight.iter().find(|w| !(-WEIGHT_MAX - 1..=WEIGHT_MAX).contains(*w)) {
+            return bad(format!("weight {w} outside {}..={WEIGHT_MAX}", -WEIGHT_MAX - 1));
+        }
+        if let Some(b) = bias.iter().find(|b| !(-BIAS_MAX..=BIAS_MAX).contains(*b)) {
+            return bad(format!("bias {b} outside ±{BIAS_MAX}"));
+        }
+        Ok(Self { inputs, outputs, exponent, weight, bias })
+    }
+
+    /// Input and output widths.
+    pub fn shape(&self) -> (usize, usize) {
+        (self.inputs, self.outputs)
+    }
+
+    /// The weight exponent.
+    pub fn exponent(&self) -> u8 {
+        self.exponent
+    }
+
+    /// Integer weights, `[inputs, outputs]`.
+    pub fn weight(&self) -> &[i32] {
+        &self.weight
+    }
+
+    /// Integer biases.
+    pub fn bias(&self) -> &[i32] {
+        &self.bias
+    }
+
+    /// `out = x·W + b` rounded to the activation format (`x` in it too): exact `i32` sums.
+    pub fn forward(&self, x: &[i32], out: &mut [i32]) {
+        out.copy_from_slice(&self.bias);
+        for (&v, row) in x.iter().zip(self.weight.chunks_exact(self.outputs)) {
+            for (acc, &w) in out.iter_mut().zip(row) {
+                *acc += v * w;
+            }
+        }
+        let e = u32::from(self.exponent);
+        let round = if e > 0 { 1i32 << (e - 1) } else { 0 };
+        for a in out.iter_mut() {
+            *a = ((*a + round) >> e).clamp(ACT_MIN, ACT_MAX);
+        }
+    }
+}
+
 /// An integer hyper-synthesis: transposed convolutions each followed by ReLU, then a last
 /// convolution giving the means and log-scales (activation format).
 #[derive(Clone, Debug)]
@@ -400,6 +495,27 @@ mod tests {
         }
         assert!(differ * 100 <= f.len(), "{differ} of {} outputs differ", f.len());
         assert!(int.data.iter().any(|&v| v != 0));
+    }
+
+    #[test]
+    fn linear_matches_its_fake_quant_twin() {
+        let device = Default::default();
+        let layer = burn::nn::LinearConfig::new(21, 7).init::<Cpu>(&device);
+        let x = fake_quant_act(Tensor::<Cpu, 2>::random([50, 21], Distribution::Uniform(-6.0, 6.0), &device));
+        let values: Vec<f32> = x.to_data().to_vec().unwrap();
+        let int = IntLinear::from_linear(&layer).unwrap();
+        let mut out = vec![0; 50 * 7];
+        for (row, o) in values.chunks_exact(21).zip(out.chunks_exact_mut(7)) {
+            let row: Vec<i32> = row.iter().map(|&v| (v * ACT_SCALE as f32).round() as i32).collect();
+            int.forward(&row, o);
+        }
+        compare(fake_quant_linear(&layer, x).reshape([1, 50, 7, 1]), IntTensor { channels: 50, height: 7, width: 1, data: out });
+        let rebuilt = IntLinear::from_parts(21, 7, int.exponent(), int.weight().to_vec(), int.bias().to_vec()).unwrap();
+        assert_eq!(rebuilt, int);
+        assert!(IntLinear::from_parts(21, 7, 21, int.weight().to_vec(), int.bias().to_vec()).is_err());
+        assert!(IntLinear::from_parts(21, 7, 3, vec![128; 147], int.bias().to_vec()).is_err());
+        assert!(IntLinear::from_parts(21, 7, 3, int.weight().to_vec(), vec![1 << 30; 7]).is_err());
+        assert!(IntLinear::from_parts(20, 7, 3, int.weight().to_vec(), int.bias().to_vec()).is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use burn::tensor::backend::AutodiffBackend;
 use indicatif::ProgressBar;
 
 use super::checkpoint::{self, Checkpoint};
+use super::context::IntContextModel;
 use super::coding::{coded_bits, dequantize_synthesis, quantize_latents, quantize_synthesis, Quantized, MAX_EXPONENT};
 use super::fit::{fit, FitOptions};
 use super::network::{Decoded, Geometry, NetConfig, Synthesis, MAX_LATENTS};
@@ -51,11 +52,11 @@ struct GroupFit<'a> {
 }
 
 impl OnDevice for GroupFit<'_> {
-    type Output = (Vec<Vec<f32>>, Synthesis);
+    type Output = (Vec<Vec<f32>>, Option<IntContextModel>, Synthesis);
 
     fn run<B: AutodiffBackend>(self, device: &B::Device) -> Result<Self::Output> {
         let inr = fit::<B>(self.group, self.config, self.options, self.bar, device)?;
-        Ok((inr.latents()?, inr.synthesis()?))
+        Ok((inr.latents()?, inr.context_model()?, inr.synthesis()?))
     }
 }
 
@@ -207,13 +208,15 @@ impl VideoCodec {
 
     /// Fits and quantizes one group.
     fn encode_group(&self, group: &Video, config: &NetConfig, options: &FitOptions, device: Device, bar: &ProgressBar) -> Result<Quantized> {
-        let (fitted, synthesis) = device.run(GroupFit { group, config, options, bar })?;
+        let (fitted, context, synthesis) = device.run(GroupFit { group, config, options, bar })?;
         let geometry = Geometry::of(group);
-        let mut q = Quantized { frames: geometry.frames, e_w: 0, e_b: 0, latents: quantize_latents(&fitted), layers: Vec::new() };
+        let shapes = geometry.level_shapes(config);
+        let mut q = Quantized { frames: geometry.frames, e_w: 0, e_b: 0, shapes, latents: quantize_latents(&fitted), context, layers: Vec::new() };
         let pixels = (geometry.frames * geometry.width * geometry.height) as f64;
         let frames: Vec<usize> = (0..SEARCH_FRAMES.min(geometry.frames)).map(|i| i * geometry.frames / SEARCH_FRAMES.min(geometry.frames)).collect();
         // The latents are fixed during the search: their cost and decoder view are computed once.
-        let latent_bits = coded_bits(q.latents.iter().map(Vec::as_slice), &self.tables);
+        let context_bits = coded_bits(q.context.iter().flat_map(|c| c.layers()).flat_map(|l| [l.weight(), l.bias()]), &self.tables);
+        let latent_bits = q.latent_bits(&self.tables) + context_bits;
         let mut decoded = q.decoded(config, geometry);
         let mut cost = |e_w: u8, e_b: u8| -> f64 {
             let layers = quantize_synthesis(&synthesis, e_w, e_b);

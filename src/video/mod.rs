@@ -5,6 +5,7 @@
 pub mod checkpoint;
 mod codec;
 pub mod coding;
+pub mod context;
 pub mod fit;
 pub mod network;
 pub mod upsample;
