@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use crate::eval::classic::CLASSICS;
-use crate::eval::rd::{bd_rate, RdCurve, RdPoint, ResultSeries, ResultsJson};
+use crate::eval::rd::{bd_rate, show_bd, RdCurve, RdPoint, ResultSeries, ResultsJson};
 use crate::eval::{eval_classic, eval_image, image_files, mean_of_all, ImageResult};
 use crate::{EncodeOptions, Error, Model, Result};
 
@@ -196,7 +196,7 @@ fn print_comparisons(nmc: &RdCurve, others: &[(RdCurve, bool)]) {
     if nmc.points.len() >= 4 {
         println!("{:<56} {:>14}", "BD-rate of nmc against", "(PSNR-RGB)");
         for (curve, measured) in others {
-            let bd = bd_rate(curve, nmc).map_or("no overlap".into(), |v| format!("{v:+.1}%"));
+            let bd = show_bd(bd_rate(curve, nmc));
             println!("{:<56} {:>14}", label(curve, *measured), bd);
         }
         return;

@@ -123,14 +123,19 @@ fn interpolate(points: impl Iterator<Item = (f64, f64)>, x: f64) -> Option<f64> 
 }
 
 /// Prints a table of BD-rates of nmc against other codecs of this run on two quality measures:
-/// one row per codec name with its two BD-rates (`None`: the curves do not overlap).
+/// one row per codec name with its two BD-rates (`None`: see [`bd_rate`]).
 pub fn print_bd_table(measures: [&str; 2], rows: impl IntoIterator<Item = (String, [Option<f64>; 2])>) {
-    let show = |v: Option<f64>| v.map_or("no overlap".into(), |v| format!("{v:+.1}%"));
     println!();
     println!("{:<48} {:>16} {:>16}", "BD-rate of nmc against", measures[0], measures[1]);
     for (name, [a, b]) in rows {
-        println!("{:<48} {:>16} {:>16}", format!("{name} [this run]"), show(a), show(b));
+        println!("{:<48} {:>16} {:>16}", format!("{name} [this run]"), show_bd(a), show_bd(b));
     }
+}
+
+/// A BD-rate for tables: `+12.3%`, or `n/a` where [`bd_rate`] has none (fewer than 4 points
+/// or no overlap).
+pub fn show_bd(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |v| format!("{v:+.1}%"))
 }
 
 /// Bjøntegaard delta rate of `test` against `anchor` in percent (negative: `test` needs fewer
