@@ -214,14 +214,15 @@ impl VideoCodec {
         let mut q = Quantized { frames: geometry.frames, e_w: 0, e_b: 0, shapes, latents: quantize_latents(&fitted), context, layers: Vec::new() };
         let pixels = (geometry.frames * geometry.width * geometry.height) as f64;
         let frames: Vec<usize> = (0..SEARCH_FRAMES.min(geometry.frames)).map(|i| i * geometry.frames / SEARCH_FRAMES.min(geometry.frames)).collect();
-        // The latents are fixed during the search: their cost and decoder view are computed once.
+        // The latents and the context model are fixed during the search: their cost and the
+        // decoder view are computed once.
         let context_bits = coded_bits(q.context.iter().flat_map(|c| c.layers()).flat_map(|l| [l.weight(), l.bias()]), &self.tables);
-        let latent_bits = q.latent_bits(&self.tables) + context_bits;
+        let fixed_bits = q.latent_bits(&self.tables) + context_bits;
         let mut decoded = q.decoded(config, geometry);
         let mut cost = |e_w: u8, e_b: u8| -> f64 {
             let layers = quantize_synthesis(&synthesis, e_w, e_b);
             decoded.synthesis = dequantize_synthesis(config, &layers, e_w, e_b);
-            let bits = latent_bits + coded_bits(layers.iter().flat_map(|(w, b)| [w.as_slice(), b.as_slice()]), &self.tables);
+            let bits = fixed_bits + coded_bits(layers.iter().flat_map(|(w, b)| [w.as_slice(), b.as_slice()]), &self.tables);
             let mse = frames.iter().map(|&t| weighted_mse(&render_frame(&decoded, t), &group.frames()[t])).sum::<f64>() / frames.len() as f64;
             bits / pixels + options.lambda * mse
         };
