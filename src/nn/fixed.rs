@@ -120,6 +120,15 @@ pub fn fake_quant_linear<B: Backend>(layer: &Linear<B>, x: Tensor<B, 2>) -> Tens
     })
 }
 
+/// A layer's exponent (from its largest weight), integer weights and integer biases.
+fn quantize_layer(w: &[f32], b: &[f32]) -> (i32, Vec<i32>, Vec<i32>) {
+    let exponent = weight_exponent(w.iter().fold(0f32, |m, v| m.max(v.abs())));
+    let scale = 2f64.powi(exponent);
+    let weight = w.iter().map(|&v| ((v as f64 * scale + 0.5).floor() as i32).clamp(-WEIGHT_MAX - 1, WEIGHT_MAX)).collect();
+    let bias = b.iter().map(|&v| quantize_bias(v, exponent)).collect();
+    (exponent, weight, bias)
+}
+
 /// Rounds a bias to the grid `2^-(e + ACT_FRAC_BITS)` of its layer's accumulator.
 fn quantize_bias(b: f32, exponent: i32) -> i32 {
     let scale = 2f64.powi(exponent + ACT_FRAC_BITS as i32);
@@ -242,10 +251,7 @@ impl IntConv {
         if fan_in > MAX_FAN_IN {
             return Err(Error::Model(format!("fan-in {fan_in} over the fixed-point limit {MAX_FAN_IN}")));
         }
-        let exponent = weight_exponent(w.iter().fold(0f32, |m, v| m.max(v.abs())));
-        let scale = 2f64.powi(exponent);
-        let weight = w.iter().map(|&v| ((v as f64 * scale + 0.5).floor() as i32).clamp(-WEIGHT_MAX - 1, WEIGHT_MAX)).collect();
-        let bias = b.iter().map(|&v| quantize_bias(v, exponent)).collect();
+        let (exponent, weight, bias) = quantize_layer(&w, b);
         Ok(Self { cin, cout, kernel, stride, padding, padding_out, transposed, exponent, weight, bias })
     }
 
@@ -316,10 +322,7 @@ impl IntLinear {
             Some(b) => to_vec(b.val())?,
             None => vec![0.0; outputs],
         };
-        let exponent = weight_exponent(w.iter().fold(0f32, |m, v| m.max(v.abs())));
-        let scale = 2f64.powi(exponent);
-        let weight = w.iter().map(|&v| ((v as f64 * scale + 0.5).floor() as i32).clamp(-WEIGHT_MAX - 1, WEIGHT_MAX)).collect();
-        let bias = b.iter().map(|&v| quantize_bias(v, exponent)).collect();
+        let (exponent, weight, bias) = quantize_layer(&w, &b);
         Self::from_parts(inputs, outputs, exponent as u8, weight, bias).map_err(|e| Error::Model(e.to_string()))
     }
 
