@@ -84,7 +84,7 @@ fn fake_quant_grid<B: Backend, const D: usize>(x: Tensor<B, D>, scale: Tensor<B,
 }
 
 /// Fake-quantized weight and bias of a layer, as [`IntConv`] and [`IntLinear`] quantize them.
-fn fake_quant_params<B: Backend, const D: usize>(weight: Tensor<B, D>, bias: Option<Tensor<B, 1>>) -> (Tensor<B, D>, Option<Tensor<B, 1>>) {
+pub(crate) fn fake_quant_params<B: Backend, const D: usize>(weight: Tensor<B, D>, bias: Option<Tensor<B, 1>>) -> (Tensor<B, D>, Option<Tensor<B, 1>>) {
     let scale = weight_scale(&weight);
     let bias_scale = scale.clone().mul_scalar(ACT_SCALE);
     let weight = fake_quant_grid(weight, scale.reshape([1; D]));
@@ -108,16 +108,6 @@ pub fn fake_quant_conv_transpose<B: Backend>(conv: &ConvTranspose2d<B>, x: Tenso
     let (weight, bias) = fake_quant_params(conv.weight.val(), conv.bias.as_ref().map(|b| b.val()));
     let options = ConvTransposeOptions::new(conv.stride, conv.padding, conv.padding_out, conv.dilation, conv.groups);
     fake_quant_act(burn::tensor::module::conv_transpose2d(x, weight, bias, options))
-}
-
-/// Training-time twin of [`IntLinear::from_linear`]`.forward`: `x` is `[N, inputs]`.
-pub fn fake_quant_linear<B: Backend>(layer: &Linear<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
-    let (weight, bias) = fake_quant_params(layer.weight.val(), layer.bias.as_ref().map(|b| b.val()));
-    let y = x.matmul(weight);
-    fake_quant_act(match bias {
-        Some(b) => y + b.unsqueeze_dim(0),
-        None => y,
-    })
 }
 
 /// A layer's exponent (from its largest weight), integer weights and integer biases.
@@ -512,7 +502,9 @@ mod tests {
             let row: Vec<i32> = row.iter().map(|&v| (v * ACT_SCALE as f32).round() as i32).collect();
             int.forward(&row, o);
         }
-        compare(fake_quant_linear(&layer, x).reshape([1, 50, 7, 1]), IntTensor { channels: 50, height: 7, width: 1, data: out });
+        let (weight, bias) = fake_quant_params(layer.weight.val(), layer.bias.as_ref().map(|b| b.val()));
+        let twin = fake_quant_act(x.matmul(weight) + bias.unwrap().unsqueeze_dim(0));
+        compare(twin.reshape([1, 50, 7, 1]), IntTensor { channels: 50, height: 7, width: 1, data: out });
         let rebuilt = IntLinear::from_parts(21, 7, int.exponent(), int.weight().to_vec(), int.bias().to_vec()).unwrap();
         assert_eq!(rebuilt, int);
         assert!(IntLinear::from_parts(21, 7, 21, int.weight().to_vec(), int.bias().to_vec()).is_err());

@@ -69,15 +69,15 @@ impl<B: burn::tensor::backend::Backend> Target<B> {
     }
 }
 
-/// Mean over frames of the 6:1:1-weighted MSE (0–1 scale) of `out` `[k, H', W', 3]` against the
-/// target frames `frames`; chroma is averaged over 2×2 blocks first for 4:2:0.
+/// Mean over frames of the 6:1:1-weighted MSE (0–1 scale) of the planes `out` `[3, k, H', W']`
+/// against the target frames `frames`; chroma is averaged over 2×2 blocks first for 4:2:0.
 pub fn distortion<B: burn::tensor::backend::Backend>(out: Tensor<B, 4>, target: &Target<B>, frames: &[usize], geometry: Geometry) -> Tensor<B, 1> {
-    let [k, h, w, _] = out.dims();
+    let [_, k, h, w] = out.dims();
     let device = out.device();
     let index = Tensor::<B, 1, Int>::from_data(TensorData::new(frames.iter().map(|&f| f as i64).collect::<Vec<_>>(), [k]), &device);
     let mut total = Tensor::<B, 1>::zeros([1], &device);
     for (p, weight) in [(0usize, 6.0), (1, 1.0), (2, 1.0)] {
-        let mut plane = out.clone().slice([0..k, 0..h, 0..w, p..p + 1]).reshape([k, h, w]);
+        let mut plane = out.clone().slice([p..p + 1, 0..k, 0..h, 0..w]).reshape([k, h, w]);
         if p > 0 && geometry.chroma == Chroma::Yuv420 {
             plane = plane.reshape([k, h / 2, 2, w / 2, 2]).mean_dim(4).mean_dim(2).reshape([k, h / 2, w / 2]);
         }

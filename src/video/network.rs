@@ -240,8 +240,9 @@ pub struct Plan<B: Backend> {
     config: NetConfig,
     geometry: Geometry,
     shapes: Vec<[usize; 3]>,
-    /// Per level: transposed horizontal and vertical interpolation matrices (`None` at factor 1).
-    spatial: Vec<Option<(Tensor<B, 2>, Tensor<B, 2>)>>,
+    /// Per level: the horizontal interpolation matrix, transposed (`[lw, W]`), and the vertical
+    /// one (`[1, H, lh]`); `None` at factor 1.
+    spatial: Vec<Option<(Tensor<B, 2>, Tensor<B, 3>)>>,
 }
 
 impl<B: Backend> Plan<B> {
@@ -249,15 +250,12 @@ impl<B: Backend> Plan<B> {
     pub fn new(config: &NetConfig, geometry: Geometry, device: &B::Device) -> Self {
         let (h, w) = geometry.padded();
         let shapes = geometry.level_shapes(config);
-        let transposed = |taps: &[Tap], len: usize| {
-            let m = dense(taps, len);
-            Tensor::<B, 2>::from_data(TensorData::new(m, [taps.len(), len]), device).transpose()
-        };
+        let matrix = |taps: &[Tap], len: usize| Tensor::<B, 2>::from_data(TensorData::new(dense(taps, len), [taps.len(), len]), device);
         let spatial = shapes
             .iter()
             .enumerate()
             .map(|(l, &[_, lh, lw])| {
-                (l > 0).then(|| (transposed(&spatial_taps(w, lw, 1 << l), lw), transposed(&spatial_taps(h, lh, 1 << l), lh)))
+                (l > 0).then(|| (matrix(&spatial_taps(w, lw, 1 << l), lw).transpose(), matrix(&spatial_taps(h, lh, 1 << l), lh).unsqueeze_dim(0)))
             })
             .collect();
         Self { config: config.clone(), geometry, shapes, spatial }
@@ -273,7 +271,7 @@ impl<B: Backend> VideoInr<B> {
         Self { latents, log_scales: Param::from_tensor(Tensor::zeros([config.levels()], device)), context, layers }
     }
 
-    /// Frames `frames` (sorted) of the group as `[k, H', W', 3]` (`Y'CbCr / 255 − ½`), the
+    /// Frames `frames` (sorted) of the group as planes `[3, k, H', W']` (`Y'CbCr / 255 − ½`), the
     /// estimated bits of all latents under `rate` (from the grid frames these frames use, scaled
     /// to each grid) and the auxiliary loss that trains a context model not yet in use.
     pub fn forward(&self, plan: &Plan<B>, frames: &[usize], quantizer: Quantizer, rate: RateModel) -> (Tensor<B, 4>, Tensor<B, 1>, Tensor<B, 1>) {
@@ -343,21 +341,26 @@ impl<B: Backend> VideoInr<B> {
             let at = Tensor::<B, 2>::from_data(TensorData::new(dense(&taps, n), [k, n]), &device);
             let mut x = at.matmul(q.reshape([n, lh * lw]));
             if let Some((ax, ay)) = &plan.spatial[l] {
-                // [k·lh, lw] → [k·lh, W] → [k, W, lh] → [k·W, H] → [k, H, W]
-                let xw = x.reshape([k * lh, lw]).matmul(ax.clone()).reshape([k, lh, w]).swap_dims(1, 2).reshape([k * w, lh]);
-                x = xw.matmul(ay.clone()).reshape([k, w, h]).swap_dims(1, 2).reshape([k, h * w]);
+                // [k·lh, lw] → [k·lh, W] = [k, lh, W] → [k, H, W]
+                let xw = x.reshape([k * lh, lw]).matmul(ax.clone()).reshape([k, lh, w]);
+                x = ay.clone().matmul(xw).reshape([k, h * w]);
             }
-            features.push(x.reshape([k * h * w, 1]));
+            features.push(x.reshape([1, k * h * w]));
         }
-        let mut x = Tensor::cat(features, 1);
+        // Features and activations run `[channels, pixels]`, so that every copy is contiguous.
+        let mut x = Tensor::cat(features, 0);
         let last = self.layers.len() - 1;
         for (i, layer) in self.layers.iter().enumerate() {
-            x = layer.forward(x);
+            let y = layer.weight.val().transpose().matmul(x);
+            x = match &layer.bias {
+                Some(b) => y + b.val().unsqueeze_dim(1),
+                None => y,
+            };
             if i < last {
                 x = burn::tensor::activation::relu(x);
             }
         }
-        (x.reshape([k, h, w, 3]), bits, aux)
+        (x.reshape([3, k, h, w]), bits, aux)
     }
 
     /// Latent grids (host copies), finest level first.
@@ -569,7 +572,7 @@ mod tests {
                 let planes = decoded.render(t);
                 for i in 0..ph * pw {
                     for (c, plane) in planes.iter().enumerate() {
-                        let want = out[(k * ph * pw + i) * 3 + c];
+                        let want = out[(c * frames.len() + k) * ph * pw + i];
                         assert!((plane[i] - want).abs() < 1e-4, "frame {t} pixel {i} plane {c}: {} vs {want}", plane[i]);
                     }
                 }
