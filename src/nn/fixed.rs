@@ -34,7 +34,8 @@ pub const MAX_FAN_IN: usize = 4096;
 /// Largest weight exponent (weights smaller than `WEIGHT_MAX / 2^MAX_EXPONENT` round to 0).
 const MAX_EXPONENT: i32 = 20;
 
-const ACT_SCALE: f64 = (1u32 << ACT_FRAC_BITS) as f64;
+/// Activation grid steps per unit, `2^ACT_FRAC_BITS`.
+pub(crate) const ACT_SCALE: f64 = (1u32 << ACT_FRAC_BITS) as f64;
 
 /// Rounds to the activation grid (round half up) and clamps, with a straight-through gradient.
 pub fn fake_quant_act<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {

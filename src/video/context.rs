@@ -18,9 +18,7 @@ use rayon::prelude::*;
 
 use crate::entropy::{SymbolReader, TableSet};
 use crate::latent::gaussian::{likelihood, scale_index};
-use crate::nn::fixed::{fake_quant_act, fake_quant_params, IntLinear, ACT_FRAC_BITS, ACT_MAX, ACT_MIN};
-
-const ACT_SCALE: f64 = (1u32 << ACT_FRAC_BITS) as f64;
+use crate::nn::fixed::{fake_quant_act, fake_quant_params, IntLinear, ACT_FRAC_BITS, ACT_MAX, ACT_MIN, ACT_SCALE};
 use crate::{Error, Result};
 
 /// Values in a context.
