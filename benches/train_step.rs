@@ -29,23 +29,16 @@ struct Args {
 
 fn parse_args() -> Args {
     let mut a = Args { n: 128, m: 192, batch: 8, crop: 128, steps: 5, device: "cpu".into() };
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < argv.len() {
-        let value = argv.get(i + 1).cloned().unwrap_or_default();
-        match argv[i].as_str() {
+    for (name, value) in common::flags() {
+        match name.as_str() {
             "--n" => a.n = value.parse().expect("--n"),
             "--m" => a.m = value.parse().expect("--m"),
             "--batch" => a.batch = value.parse().expect("--batch"),
             "--crop" => a.crop = value.parse().expect("--crop"),
             "--steps" => a.steps = value.parse().expect("--steps"),
             "--device" => a.device = value,
-            _ => {
-                i += 1;
-                continue; // cargo bench passes --bench
-            }
+            _ => panic!("unknown option {name} {value}"),
         }
-        i += 2;
     }
     a
 }

@@ -33,22 +33,15 @@ struct Args {
 
 fn parse_args() -> Args {
     let mut a = Args { width: 480, height: 270, frames: 32, steps: 5, device: "cpu".into() };
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < argv.len() {
-        let value = argv.get(i + 1).cloned().unwrap_or_default();
-        match argv[i].as_str() {
+    for (name, value) in common::flags() {
+        match name.as_str() {
             "--width" => a.width = value.parse().expect("--width"),
             "--height" => a.height = value.parse().expect("--height"),
             "--frames" => a.frames = value.parse().expect("--frames"),
             "--steps" => a.steps = value.parse().expect("--steps"),
             "--device" => a.device = value,
-            _ => {
-                i += 1;
-                continue; // cargo bench passes --bench
-            }
+            _ => panic!("unknown option {name} {value}"),
         }
-        i += 2;
     }
     a
 }

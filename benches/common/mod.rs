@@ -1,4 +1,4 @@
-//! Timing shared by the benches.
+//! Timing and arguments shared by the benches.
 
 use std::time::Instant;
 
@@ -14,4 +14,23 @@ pub fn median_time(runs: usize, mut f: impl FnMut()) -> f64 {
         .collect();
     t.sort_by(f64::total_cmp);
     t[t.len() / 2]
+}
+
+/// The `--name value` pairs of the command line, in order (other words, such as the `--bench`
+/// that cargo adds, are skipped).
+#[allow(dead_code)] // not every bench takes arguments
+pub fn flags() -> Vec<(String, String)> {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let mut pairs = Vec::new();
+    let mut i = 0;
+    while i < argv.len() {
+        match argv.get(i + 1) {
+            Some(value) if argv[i].starts_with("--") && !value.starts_with("--") => {
+                pairs.push((argv[i].clone(), value.clone()));
+                i += 2;
+            }
+            _ => i += 1,
+        }
+    }
+    pairs
 }
