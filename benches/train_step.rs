@@ -13,7 +13,7 @@ use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Distribution, Tensor};
 use common::median_time;
-use nmc::codec::{Device, OnDevice};
+use nmc::codec::OnDevice;
 use nmc::image::{FactorizedConfig, FactorizedModel};
 use nmc::latent::EntropyBottleneck;
 use nmc::nn::{conv_down, conv_up, Gdn};
@@ -152,20 +152,16 @@ fn run<B: AutodiffBackend>(a: &Args, device: &B::Device) {
     println!("throughput: {:.2} img/s", b as f64 / step);
 }
 
-/// The benchmark as work for [`Device::run`].
-struct Bench(Args);
-
-impl OnDevice for Bench {
+impl OnDevice for Args {
     type Output = ();
 
     fn run<B: AutodiffBackend>(self, device: &B::Device) -> nmc::Result<()> {
-        run::<B>(&self.0, device);
+        run::<B>(&self, device);
         Ok(())
     }
 }
 
 fn main() {
     let args = parse_args();
-    let device: Device = args.device.parse().expect("--device");
-    device.run(Bench(args)).expect("benchmark");
+    common::run_on(&args.device.clone(), args);
 }

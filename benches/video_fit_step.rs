@@ -15,7 +15,7 @@ use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Distribution, Tensor};
 use common::median_time;
-use nmc::codec::{Device, OnDevice};
+use nmc::codec::OnDevice;
 use nmc::container::Chroma;
 use nmc::media::{Frame, Video};
 use nmc::video::context::ContextModel;
@@ -127,20 +127,16 @@ fn run<B: AutodiffBackend>(a: &Args, device: &B::Device) {
     println!("{DEFAULT_STEPS} steps (the default): {:.0} s", per_step * DEFAULT_STEPS as f64);
 }
 
-/// The benchmark as work for [`Device::run`].
-struct Bench(Args);
-
-impl OnDevice for Bench {
+impl OnDevice for Args {
     type Output = ();
 
     fn run<B: AutodiffBackend>(self, device: &B::Device) -> nmc::Result<()> {
-        run::<B>(&self.0, device);
+        run::<B>(&self, device);
         Ok(())
     }
 }
 
 fn main() {
     let args = parse_args();
-    let device: Device = args.device.parse().expect("--device");
-    device.run(Bench(args)).expect("benchmark");
+    common::run_on(&args.device.clone(), args);
 }

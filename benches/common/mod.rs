@@ -1,4 +1,4 @@
-//! Timing and arguments shared by the benches.
+//! Timing, arguments and device dispatch shared by the benches.
 
 use std::time::Instant;
 
@@ -33,4 +33,11 @@ pub fn flags() -> Vec<(String, String)> {
         }
     }
     pairs
+}
+
+/// Runs `bench` on the device named `device` (`cpu`, `cuda`, `libtorch`, `libtorch-cuda`).
+#[allow(dead_code)] // not every bench chooses a device
+pub fn run_on<J: nmc::codec::OnDevice<Output = ()>>(device: &str, bench: J) {
+    let device: nmc::codec::Device = device.parse().expect("--device");
+    device.run(bench).expect("benchmark");
 }
