@@ -28,6 +28,7 @@ fn main() -> nmc::Result<()> {
         architecture: Architecture::AudioHyperprior(AudioConfig { c: 4, m: 8, n: 8, res: 0 }),
         grow_res: None,
         grow_m: None,
+        retarget: None,
         lambda: 0.0,
         qualities: Default::default(),
         steps: 300,

@@ -27,6 +27,7 @@ fn main() -> nmc::Result<()> {
         architecture: Architecture::ImageFactorized(FactorizedConfig { n: 8, m: 8 }),
         grow_res: None,
         grow_m: None,
+        retarget: None,
         lambda: 0.05,
         qualities: Default::default(),
         steps: 300,

@@ -163,6 +163,17 @@ fn missing_input_is_named() {
 }
 
 #[test]
+fn bad_rate_points_are_refused() {
+    let f = Fixture::new();
+    for (lambdas, message) in [("0.001,0.01", "needs 8 values"), ("1,2,3,4,5,6,8,7", "ascending"), ("0,1,2,3,4,5,6,7", "positive")] {
+        let out = nmc(&["train", "image", "--arch", "hyperprior", "--data", &f.s("d"), "--out", &f.s("m.nmcm"), "--lambdas", lambdas]);
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains(message), "--lambdas {lambdas}: {}", stderr(&out));
+    }
+    assert!(!f.path("m.nmcm").exists());
+}
+
+#[test]
 fn unknown_device_lists_the_supported_ones() {
     let f = Fixture::new();
     for args in [

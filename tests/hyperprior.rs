@@ -28,7 +28,7 @@ fn trained() -> &'static [u8] {
     MODEL.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("hp.nmcm");
-        let mut config = common::quick_train_config(&out, Architecture::ImageHyperprior(HyperpriorConfig { n: 8, m: 12 }), 120);
+        let mut config = common::quick_train_config(&out, Architecture::ImageHyperprior(HyperpriorConfig::new(8, 12)), 120);
         config.seed = 4;
         train_image::<Autodiff<Cpu>>(&config, &Default::default()).unwrap();
         std::fs::read(&out).unwrap()
@@ -77,12 +77,12 @@ fn resumed_training_widens_the_latent() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("hp.nmcm");
     std::fs::write(&out, trained()).unwrap();
-    let mut config = common::quick_train_config(&out, Architecture::ImageHyperprior(HyperpriorConfig { n: 8, m: 12 }), 124);
+    let mut config = common::quick_train_config(&out, Architecture::ImageHyperprior(HyperpriorConfig::new(8, 12)), 124);
     config.resume = Some(out.clone());
     config.grow_m = Some(16);
     train_image::<Autodiff<Cpu>>(&config, &Default::default()).unwrap();
     let file = ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap();
-    assert_eq!(file.meta.architecture, Architecture::ImageHyperprior(HyperpriorConfig { n: 8, m: 16 }));
+    assert_eq!(file.meta.architecture, Architecture::ImageHyperprior(HyperpriorConfig::new(8, 16)));
     let run = file.meta.training.runs.last().unwrap();
     assert_eq!((run.first_step, run.last_step), (120, 124));
     assert!(run.change.contains("12 → 16"), "{run:?}");
@@ -96,6 +96,31 @@ fn resumed_training_widens_the_latent() {
     config.steps = 126;
     let err = train_image::<Autodiff<Cpu>>(&config, &Default::default()).unwrap_err();
     assert!(err.to_string().contains("cannot be removed"), "{err}");
+}
+
+/// `nmc train image --resume … --lambdas …` moves a hyperprior's rate points: the run records
+/// the change, the model stores its new trade-offs, and a lower λ at quality 1 codes smaller.
+#[test]
+fn resumed_training_moves_the_rate_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("hp.nmcm");
+    std::fs::write(&out, trained()).unwrap();
+    let mut lambdas = nmc::latent::gain::IMAGE_LAMBDAS;
+    lambdas[0] /= 16.0;
+    let mut config = common::quick_train_config(&out, Architecture::ImageHyperprior(HyperpriorConfig::new(8, 12)), 121);
+    config.resume = Some(out.clone());
+    config.retarget = Some(lambdas);
+    train_image::<Autodiff<Cpu>>(&config, &Default::default()).unwrap();
+    let file = ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(file.meta.architecture, Architecture::ImageHyperprior(HyperpriorConfig { lambdas, ..HyperpriorConfig::new(8, 12) }));
+    let run = file.meta.training.runs.last().unwrap();
+    assert!(run.change.contains("rate points"), "{run:?}");
+    let size = |model: &[u8]| {
+        let options = EncodeOptions { quality: Some(1.0), model: Some(Arc::new(Model::from_bytes(model).unwrap())), ..Default::default() };
+        encode(&Media::Image(common::sample()), &options).unwrap().len()
+    };
+    let (before, after) = (size(trained()), size(&std::fs::read(&out).unwrap()));
+    assert!(after < before, "quality 1 at a sixteenth of its λ: {before} → {after} bytes");
 }
 
 /// Encoder-side latent refinement with the default model: a lower real rate–distortion cost
@@ -112,7 +137,7 @@ fn refined_latents_code_better_and_deterministically() {
         let bytes = encode(&image, options).unwrap();
         let (Media::Image(out), Media::Image(source)) = (nmc::decode(&bytes).unwrap(), &image) else { panic!("not an image") };
         let mse = 10f64.powf(-nmc::eval::psnr(source.pixels(), out.pixels()) / 10.0);
-        let lambda = nmc::latent::gain::lambda_at(&nmc::latent::gain::LAMBDAS, quality);
+        let lambda = nmc::latent::gain::lambda_at(&nmc::latent::gain::IMAGE_LAMBDAS, quality); // 0.013 in every table
         (bytes.clone(), lambda * 255.0 * 255.0 * mse + bytes.len() as f64 * 8.0 / (160.0 * 128.0))
     };
     let plain = EncodeOptions { quality: Some(quality), ..Default::default() };

@@ -50,7 +50,7 @@ fn train_checkpoint_and_resume() {
 fn quality_levels_restrict_the_trained_gains() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("h.nmcm");
-    let mut c = common::quick_train_config(&out, Architecture::ImageHyperprior(HyperpriorConfig { n: 8, m: 12 }), 1);
+    let mut c = common::quick_train_config(&out, Architecture::ImageHyperprior(HyperpriorConfig::new(8, 12)), 1);
     // From the first step, so that no other level has optimizer momentum either.
     c.qualities = "8".parse().unwrap();
     train_image::<Autodiff<Cpu>>(&c, &Default::default()).unwrap();

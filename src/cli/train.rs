@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use crate::audio::AudioConfig;
 use crate::codec::{Architecture, Device, ModelFile, OnDevice};
 use crate::image::{FactorizedConfig, HyperpriorConfig};
+use crate::latent::gain::LEVELS;
 use crate::train::{train_audio, train_image, QualityLevels, StepStats, TrainConfig};
 use crate::{Error, Result};
 
@@ -104,6 +105,12 @@ pub struct ImageArgs {
     /// first), the other weights keep their optimizer state.
     #[arg(long)]
     m: Option<usize>,
+    /// The trade-offs λ of a hyperprior model's qualities 1 to 8: eight ascending values,
+    /// comma-separated (a new model's default: 0.0003,0.00105,0.0037,0.013,0.0272,0.057,0.119,0.25).
+    /// With --resume, other values than the model's move its rate points: each quality's gains
+    /// start interpolated from the old ones.
+    #[arg(long, value_delimiter = ',')]
+    lambdas: Option<Vec<f64>>,
 }
 
 /// Options of `nmc train audio`.
@@ -138,14 +145,19 @@ pub fn run(command: TrainCommand) -> Result<()> {
                 return Err(Error::InvalidArgument("--crop must be a multiple of 16".into()));
             }
             let m = args.m.unwrap_or(192);
+            let lambdas = args.lambdas.as_deref().map(rate_points).transpose()?;
             let architecture = match args.arch.as_str() {
                 "factorized" => Architecture::ImageFactorized(FactorizedConfig { n: args.n, m }),
-                "hyperprior" => Architecture::ImageHyperprior(HyperpriorConfig { n: args.n, m }),
+                "hyperprior" => {
+                    let config = HyperpriorConfig::new(args.n, m);
+                    Architecture::ImageHyperprior(HyperpriorConfig { lambdas: lambdas.unwrap_or(config.lambdas), ..config })
+                }
                 other => return Err(Error::InvalidArgument(format!("unknown --arch '{other}' (factorized or hyperprior)"))),
             };
             widths(&[args.n, m])?;
             let mut config = config(&args.common, architecture, args.lambda, args.crop);
             config.grow_m = args.m.filter(|_| config.resume.is_some());
+            config.retarget = lambdas.filter(|_| config.resume.is_some());
             (config, args.common.device, Medium::Image)
         }
         TrainCommand::Audio(args) => {
@@ -181,6 +193,15 @@ fn pack(args: &PackArgs) -> Result<()> {
     Ok(())
 }
 
+/// The eight trade-offs of `--lambdas`: positive, finite and ascending.
+fn rate_points(values: &[f64]) -> Result<[f64; LEVELS]> {
+    let lambdas: [f64; LEVELS] = values.try_into().map_err(|_| Error::InvalidArgument(format!("--lambdas needs {LEVELS} values (qualities 1 to {LEVELS}), got {}", values.len())))?;
+    if lambdas.iter().any(|l| !(l.is_finite() && *l > 0.0)) || lambdas.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(Error::InvalidArgument(format!("--lambdas {values:?}: they must be positive and ascending")));
+    }
+    Ok(lambdas)
+}
+
 /// Layer widths of a new model must be 1 to 1024 (what model files accept).
 fn widths(values: &[usize]) -> Result<()> {
     if values.iter().any(|w| !(1..=1024).contains(w)) {
@@ -199,6 +220,7 @@ fn config(args: &CommonArgs, architecture: Architecture, lambda: f64, crop: usiz
         architecture,
         grow_res: None,
         grow_m: None,
+        retarget: None,
         lambda,
         qualities: args.qualities,
         steps: args.steps,

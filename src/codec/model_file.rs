@@ -27,7 +27,7 @@ const MAX_META: usize = 1 << 20;
 const MAX_WIDTH: usize = 1024;
 
 /// Which network a model file holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Architecture {
     /// bmshj2018-factorized image model.

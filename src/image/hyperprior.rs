@@ -11,7 +11,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-use crate::latent::gain::{GainVectors, LAMBDAS};
+use crate::latent::gain::{GainVectors, COMPRESSAI_LAMBDAS, IMAGE_LAMBDAS, LEVELS};
 use crate::latent::{add_uniform_noise, gaussian, EntropyBottleneck};
 use crate::nn::fixed::{fake_quant_act, fake_quant_hyper_synthesis, IntHyperSynthesis};
 use crate::nn::{conv_down, conv_up};
@@ -26,12 +26,27 @@ use crate::nn::{wrong_architecture, CodecModel, TrainOutput};
 pub const HYPER_DOWNSAMPLING: usize = 4;
 
 /// Architecture of a hyperprior image model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HyperpriorConfig {
     /// Width of the hidden layers and of the hyper-latent.
     pub n: usize,
     /// Number of latent channels.
     pub m: usize,
+    /// The trade-offs λ of qualities 1 to 8 that the gain vectors are trained for (models
+    /// written before they were stored have CompressAI's).
+    #[serde(default = "compressai_lambdas")]
+    pub lambdas: [f64; LEVELS],
+}
+
+impl HyperpriorConfig {
+    /// A new model's architecture: widths `n` and `m`, the rate points of [`IMAGE_LAMBDAS`].
+    pub fn new(n: usize, m: usize) -> Self {
+        Self { n, m, lambdas: IMAGE_LAMBDAS }
+    }
+}
+
+fn compressai_lambdas() -> [f64; LEVELS] {
+    COMPRESSAI_LAMBDAS
 }
 
 /// Hyper-analysis h_a (float): latent `[B, M, h, w]` → hyper-latent `[B, N, h/4, w/4]`.
@@ -93,14 +108,14 @@ impl<B: Backend> HyperSynthesis<B> {
 impl<B: Backend> HyperpriorModel<B> {
     /// A freshly initialised model.
     pub fn new(config: HyperpriorConfig, device: &B::Device) -> Self {
-        let HyperpriorConfig { n, m } = config;
+        let HyperpriorConfig { n, m, lambdas } = config;
         Self {
             g_a: Analysis::new(n, m, device),
             g_s: Synthesis::new(n, m, device),
             h_a: HyperAnalysis::new(n, m, device),
             h_s: HyperSynthesis::new(n, m, device),
             bottleneck: EntropyBottleneck::new(n, device),
-            gain: GainVectors::new(m, &LAMBDAS, device),
+            gain: GainVectors::new(m, &lambdas, device),
         }
     }
 
@@ -149,6 +164,14 @@ impl<B: Backend> HyperpriorModel<B> {
             out.bias = Some(parameter(Tensor::cat(parts, 0)));
         }
         self.gain = self.gain.widened(extra);
+        self
+    }
+
+    /// The model to train for the trade-offs `to`, its gains having been trained for `from`:
+    /// each new rate point's gains start interpolated from the old ones (see
+    /// [`GainVectors::retargeted`]); nothing else changes.
+    pub fn with_lambdas(mut self, from: &[f64; LEVELS], to: &[f64; LEVELS]) -> Self {
+        self.gain = self.gain.retargeted(from, to);
         self
     }
 
@@ -265,18 +288,28 @@ mod tests {
     use crate::codec::Cpu;
     use crate::nn::{load_tensors, save_tensors, to_vec};
 
+    /// Models written before the trade-offs were stored read as CompressAI's; new ones keep theirs.
+    #[test]
+    fn config_reads_the_stored_trade_offs() {
+        let old: HyperpriorConfig = serde_json::from_str(r#"{"n": 8, "m": 12}"#).unwrap();
+        assert_eq!(old.lambdas, COMPRESSAI_LAMBDAS);
+        let new = HyperpriorConfig::new(8, 12);
+        assert_eq!(serde_json::from_str::<HyperpriorConfig>(&serde_json::to_string(&new).unwrap()).unwrap(), new);
+        assert_eq!(new.lambdas, IMAGE_LAMBDAS);
+    }
+
     /// Widening adds latent channels without changing what the model reconstructs, at every
     /// quality, and gives it the new channels' weights and gains.
     #[test]
     fn widened_model_reconstructs_as_before() {
         let device = Default::default();
-        let config = HyperpriorConfig { n: 8, m: 12 };
+        let config = HyperpriorConfig::new(8, 12);
         let model = HyperpriorModel::<Cpu>::new(config, &device);
         // An eager copy (a fresh model's lazy parameters would initialise anew in a clone).
         let copy = load_tensors(HyperpriorModel::<Cpu>::new(config, &device), &save_tensors(&model)).unwrap();
         let widened = copy.with_latent_channels(20, &device);
         assert_eq!(widened.gain_vectors().channels(), 20);
-        assert_eq!(widened.num_params(), HyperpriorModel::<Cpu>::new(HyperpriorConfig { n: 8, m: 20 }, &device).num_params());
+        assert_eq!(widened.num_params(), HyperpriorModel::<Cpu>::new(HyperpriorConfig::new(8, 20), &device).num_params());
         let x = Tensor::<Cpu, 4>::random([1, 3, 64, 128], Distribution::Uniform(0.0, 1.0), &device);
         for quality in [1.0, 4.5, 8.0] {
             let before = to_vec(model.forward_train(x.clone(), quality).x_hat).unwrap();
@@ -287,7 +320,7 @@ mod tests {
         // The new channels are active, and the distortion's gradient reaches g_s's weights for them.
         let y = to_vec(widened.analysis(x.clone()).narrow(1, 12, 8)).unwrap();
         assert!(y.iter().filter(|v| v.abs() > 1e-3).count() > y.len() / 2, "the new channels are not active");
-        let mut trainable = load_tensors(HyperpriorModel::<Autodiff<Cpu>>::new(HyperpriorConfig { n: 8, m: 20 }, &device), &save_tensors(&widened)).unwrap();
+        let mut trainable = load_tensors(HyperpriorModel::<Autodiff<Cpu>>::new(HyperpriorConfig::new(8, 20), &device), &save_tensors(&widened)).unwrap();
         let x = Tensor::<Autodiff<Cpu>, 4>::from_data(x.into_data(), &device);
         let mse = (trainable.forward_train(x.clone(), 8.0).x_hat - x).powi_scalar(2).mean();
         let grads = mse.backward();

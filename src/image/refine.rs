@@ -15,7 +15,7 @@ use rand::SeedableRng;
 use super::{HyperpriorConfig, HyperpriorModel};
 use crate::codec::OnDevice;
 use crate::latent::add_seeded_uniform_noise;
-use crate::latent::gain::{lambda_at, LAMBDAS};
+use crate::latent::gain::lambda_at;
 use crate::nn::{load_tensors, to_vec, StoredTensor};
 use crate::{Error, Result};
 
@@ -84,7 +84,7 @@ impl OnDevice for Refinement<'_> {
         let x = tensor((self.planes, [1, 3, h, w]));
         let mut latents = Latents { y: Param::from_tensor(tensor(self.y)), z: Param::from_tensor(tensor(self.z)) };
         let (_, inv_gain) = model.gain_vectors().at(self.quality);
-        let lambda = lambda_at(&LAMBDAS, self.quality);
+        let lambda = lambda_at(&self.config.lambdas, self.quality);
         let mut optim = AdamConfig::new().init::<B, Latents<B>>();
         for step in 0..self.steps {
             let out = model.forward_latents(latents.y.val(), latents.z.val(), inv_gain.clone(), |t| add_seeded_uniform_noise(t, &mut rng));

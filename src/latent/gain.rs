@@ -7,12 +7,20 @@ use burn::module::{Module, Param};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 
-/// The trade-offs λ of the image rate points (loss λ·255²·MSE + bpp), quality 1 to 8
-/// (CompressAI's eight λ for MSE).
-pub const LAMBDAS: [f64; 8] = [0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800];
+/// Number of trained rate points (qualities 1 to 8) of a variable-rate model.
+pub const LEVELS: usize = 8;
+
+/// The trade-offs λ of the image rate points (loss λ·255²·MSE + bpp), quality 1 to 8, of models
+/// that do not store their own: CompressAI's eight λ for MSE.
+pub const COMPRESSAI_LAMBDAS: [f64; LEVELS] = [0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800];
+
+/// The trade-offs of new image models: 0.0003–0.25, geometric on each side of quality 4's 0.013
+/// (CompressAI's), so that a model trained on a CPU covers 0.1–1.6 bpp on Kodak (with
+/// [`COMPRESSAI_LAMBDAS`] it covered 0.27–1.57; README).
+pub const IMAGE_LAMBDAS: [f64; LEVELS] = [0.0003, 0.00105, 0.0037, 0.013, 0.0272, 0.057, 0.119, 0.25];
 
 /// Lowest and highest quality.
-pub const QUALITY_RANGE: (f32, f32) = (1.0, LAMBDAS.len() as f32);
+pub const QUALITY_RANGE: (f32, f32) = (1.0, LEVELS as f32);
 
 /// Learned per-level, per-channel gains and inverse gains (stored as logarithms).
 #[derive(Module, Debug)]
@@ -25,13 +33,13 @@ impl<B: Backend> GainVectors<B> {
     /// Gains for `channels` latent channels and the eight trade-offs `lambdas` of a medium,
     /// initialised so that higher λ quantizes more finely (gain ∝ √(λ / λ₄)) and the inverse
     /// gain undoes it.
-    pub fn new(channels: usize, lambdas: &[f64; 8], device: &B::Device) -> Self {
+    pub fn new(channels: usize, lambdas: &[f64; LEVELS], device: &B::Device) -> Self {
         let init: Vec<f32> = lambdas
             .iter()
             .flat_map(|l| std::iter::repeat_n((0.5 * (l / lambdas[3]).ln()) as f32, channels))
             .collect();
         let neg: Vec<f32> = init.iter().map(|v| -v).collect();
-        let shape = [LAMBDAS.len(), channels];
+        let shape = [LEVELS, channels];
         Self {
             log_gain: Param::from_tensor(Tensor::from_data(TensorData::new(init, shape), device)),
             log_inv_gain: Param::from_tensor(Tensor::from_data(TensorData::new(neg, shape), device)),
@@ -52,6 +60,29 @@ impl<B: Backend> GainVectors<B> {
             Param::from_tensor(Tensor::cat(vec![v, mean], 1).detach())
         };
         Self { log_gain: widen(self.log_gain), log_inv_gain: widen(self.log_inv_gain) }
+    }
+
+    /// The gains for the trade-offs `to` of gains trained for `from`: each level's logarithms
+    /// interpolated linearly in log λ between the two nearest trained levels (extrapolated from
+    /// the outermost two beyond them), so that training can move a model's rate points.
+    pub fn retargeted(self, from: &[f64; LEVELS], to: &[f64; LEVELS]) -> Self {
+        let log_from: Vec<f64> = from.iter().map(|l| l.ln()).collect();
+        let retarget = |p: Param<Tensor<B, 2>>| {
+            let v = p.val();
+            let c = v.dims()[1];
+            let row = |i: usize| v.clone().slice([i..i + 1, 0..c]);
+            let rows = to
+                .iter()
+                .map(|l| {
+                    let x = l.ln();
+                    let low = log_from[1..LEVELS - 1].iter().take_while(|&&b| b <= x).count();
+                    let t = (x - log_from[low]) / (log_from[low + 1] - log_from[low]);
+                    row(low).mul_scalar(1.0 - t) + row(low + 1).mul_scalar(t)
+                })
+                .collect();
+            Param::from_tensor(Tensor::cat(rows, 0).detach())
+        };
+        Self { log_gain: retarget(self.log_gain), log_inv_gain: retarget(self.log_inv_gain) }
     }
 
     /// Gain and inverse gain `[C]` at a continuous quality in [`QUALITY_RANGE`] (clamped):
@@ -82,7 +113,7 @@ impl<B: Backend> GainVectors<B> {
 
 /// The trade-off of a continuous quality (clamped to [`QUALITY_RANGE`]) among a medium's eight
 /// `lambdas`: geometric between the two nearest, as the gains are.
-pub fn lambda_at(lambdas: &[f64; 8], quality: f32) -> f64 {
+pub fn lambda_at(lambdas: &[f64; LEVELS], quality: f32) -> f64 {
     let (low, t) = interpolation(quality);
     (lambdas[low].ln() * (1.0 - t) + lambdas[low + 1].ln() * t).exp()
 }
@@ -91,7 +122,7 @@ pub fn lambda_at(lambdas: &[f64; 8], quality: f32) -> f64 {
 /// weight `t` of the upper one.
 fn interpolation(quality: f32) -> (usize, f64) {
     let q = quality.clamp(QUALITY_RANGE.0, QUALITY_RANGE.1) - 1.0;
-    let low = (q.floor() as usize).min(LAMBDAS.len() - 2);
+    let low = (q.floor() as usize).min(LEVELS - 2);
     (low, f64::from(q - low as f32))
 }
 
@@ -114,5 +145,36 @@ pub fn stored_quality(chunks: &[crate::container::Chunk]) -> crate::Result<u16> 
     match crate::container::find_chunk(chunks, crate::container::FourCc::QLTY)? {
         &[lo, hi] => Ok(u16::from_le_bytes([lo, hi])),
         other => Err(crate::Error::Malformed(format!("chunk 'QLTY' has {} bytes, expected 2", other.len()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::Cpu;
+    use crate::nn::to_vec;
+
+    /// Retargeted gains: a trained rate point keeps its gains wherever it moves in the table,
+    /// one between two trained points is their log-λ interpolation, and one beyond the
+    /// outermost is extrapolated from the outermost two.
+    #[test]
+    fn retargeted_gains_interpolate_in_log_lambda() {
+        let device = Default::default();
+        let gains = || GainVectors::<Cpu>::new(3, &COMPRESSAI_LAMBDAS, &device);
+        let level = |g: &GainVectors<Cpu>, q: f32| to_vec(g.at(q).0).unwrap();
+        let from = COMPRESSAI_LAMBDAS;
+        let mid = (from[0] * from[1]).sqrt();
+        let to = [from[0] / (from[1] / from[0]), from[0], mid, from[1], from[3], from[5], from[6], from[7]];
+        let moved = gains().retargeted(&from, &to);
+        let close = |a: Vec<f32>, b: Vec<f32>| a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-5 * y.abs().max(1.0));
+        for (new, old) in [(2.0, 1.0), (4.0, 2.0), (5.0, 4.0), (6.0, 6.0), (8.0, 8.0)] {
+            assert!(close(level(&moved, new), level(&gains(), old)), "quality {new} should carry quality {old}'s gains");
+        }
+        // Initial gains are √(λ/λ₄): the interpolation in log λ reproduces that law exactly.
+        for (q, lambda) in [(1.0, to[0]), (3.0, mid)] {
+            let want = (0.5 * (lambda / from[3]).ln()).exp() as f32;
+            assert!(close(level(&moved, q), vec![want; 3]), "quality {q}: {:?} vs {want}", level(&moved, q));
+        }
+        assert!(close(to_vec(gains().retargeted(&from, &from).at(2.5).1).unwrap(), to_vec(gains().at(2.5).1).unwrap()));
     }
 }

@@ -11,6 +11,7 @@ use rand::Rng;
 
 use crate::audio::loss::{mel_distance, stft_distance};
 use crate::audio::{AudioConfig, AudioModel, HOP, HYPER_HOP, LAMBDAS, MODEL_RATE, RES_DILATIONS};
+use crate::latent::gain::LEVELS;
 use crate::codec::{Architecture, Validation};
 use crate::eval::{audio_files, eval_audio};
 use crate::media::Audio;
@@ -132,8 +133,8 @@ impl<B: AutodiffBackend> Task<B> for AudioTask {
         format!("{} ({} clips)", self.data, self.set.len())
     }
 
-    fn lambdas(&self) -> &'static [f64; 8] {
-        &LAMBDAS
+    fn lambdas(&self) -> [f64; LEVELS] {
+        LAMBDAS
     }
 
     fn sample(&self, rng: &mut StdRng, batch: usize, device: &B::Device) -> Tensor<B, 4> {

@@ -8,7 +8,7 @@ use rand::rngs::StdRng;
 
 use crate::codec::{Architecture, Validation};
 use crate::image::{FactorizedModel, HyperpriorConfig, HyperpriorModel};
-use crate::latent::gain::LAMBDAS;
+use crate::latent::gain::{IMAGE_LAMBDAS, LEVELS};
 use crate::nn::{load_tensors, save_tensors, TrainOutput};
 use crate::{Error, Result};
 
@@ -16,45 +16,65 @@ use super::{read_resumed, train, Change, ImageSet, Resumed, StepStats, Task, Tra
 
 /// Trains (or resumes training) an image model on backend `B`.
 pub fn train_image<B: AutodiffBackend>(config: &TrainConfig, device: &B::Device) -> Result<StepStats> {
-    let resumed = match (read_resumed(config)?, config.grow_m) {
-        (Some(resumed), Some(m)) => Some(widen::<B>(resumed, m, device).map_err(|e| e.in_file(config.resume.as_deref().unwrap_or(&config.out)))?),
-        (resumed, _) => resumed,
+    let resumed = match read_resumed(config)? {
+        Some(resumed) if config.grow_m.is_some() || config.retarget.is_some() => {
+            let path = config.resume.as_deref().unwrap_or(&config.out);
+            Some(reshape::<B>(resumed, config.grow_m, config.retarget, device).map_err(|e| e.in_file(path))?)
+        }
+        resumed => resumed,
     };
-    let task = ImageTask { set: ImageSet::load(&config.data, config.crop)?, data: config.data.display().to_string(), crop: config.crop };
-    match resumed.as_ref().map_or(config.architecture, |r| r.file.meta.architecture) {
+    let architecture = resumed.as_ref().map_or(config.architecture, |r| r.file.meta.architecture);
+    let lambdas = match architecture {
+        Architecture::ImageHyperprior(c) => c.lambdas,
+        _ => IMAGE_LAMBDAS,
+    };
+    let task = ImageTask { set: ImageSet::load(&config.data, config.crop)?, data: config.data.display().to_string(), crop: config.crop, lambdas };
+    match architecture {
         Architecture::ImageFactorized(_) => train::<B, FactorizedModel<B>>(&task, config, resumed, device),
         Architecture::ImageHyperprior(_) => train::<B, HyperpriorModel<B>>(&task, config, resumed, device),
         other => Err(Error::InvalidArgument(format!("{other:?} is not an image model"))),
     }
 }
 
-/// Gives a resumed hyperprior model `m` latent channels; the new channels start active and
-/// g_s ignores them, so training resumes from what the model reconstructed.
-fn widen<B: Backend>(resumed: Resumed, m: usize, device: &B::Device) -> Result<Resumed> {
+/// Changes a resumed hyperprior model before training resumes: `m` latent channels (the new
+/// channels start active and g_s ignores them, so training resumes from what the model
+/// reconstructed) and the trade-offs `lambdas` of its rate points (their gains start
+/// interpolated from the old ones).
+fn reshape<B: Backend>(resumed: Resumed, m: Option<usize>, lambdas: Option<[f64; LEVELS]>, device: &B::Device) -> Result<Resumed> {
     let mut file = resumed.file;
     let Architecture::ImageHyperprior(config) = file.meta.architecture else {
-        return Err(Error::InvalidArgument(format!("only hyperprior image models can be widened (--m {m}); this is {:?}", file.meta.architecture)));
+        return Err(Error::InvalidArgument(format!("only hyperprior image models can be widened or given new rate points; this is {:?}", file.meta.architecture)));
     };
-    if m <= config.m {
-        if m < config.m {
-            return Err(Error::InvalidArgument(format!("the model has {} latent channels; they cannot be removed (--m {m})", config.m)));
-        }
+    let m = m.unwrap_or(config.m);
+    if m < config.m {
+        return Err(Error::InvalidArgument(format!("the model has {} latent channels; they cannot be removed (--m {m})", config.m)));
+    }
+    let lambdas = lambdas.unwrap_or(config.lambdas);
+    let mut changes = Vec::new();
+    if m > config.m {
+        changes.push(format!("latent channels {} → {m} (new channels start active)", config.m));
+    }
+    if lambdas != config.lambdas {
+        changes.push(format!("rate points λ {:?} → {lambdas:?} (gains interpolated)", config.lambdas));
+    }
+    if changes.is_empty() {
         return Ok(Resumed { file, change: resumed.change });
     }
     let model = load_tensors(HyperpriorModel::<B>::new(config, device), &file.tensors)?;
-    let widened = save_tensors(&model.with_latent_channels(m, device));
-    // The parameters keep their order; the widened ones lose their optimizer state.
-    let renumber = file.tensors.iter().zip(&widened).enumerate().map(|(i, (old, new))| (old.shape == new.shape).then_some(i as u64)).collect();
-    file.tensors = widened;
-    file.meta.architecture = Architecture::ImageHyperprior(HyperpriorConfig { m, ..config });
-    let description = format!("latent channels {} → {m} (new channels start active)", config.m);
-    Ok(Resumed { file, change: Some(Change { description, renumber }) })
+    let changed = save_tensors(&model.with_latent_channels(m, device).with_lambdas(&config.lambdas, &lambdas));
+    // The parameters keep their order; the changed ones lose their optimizer state.
+    let renumber = file.tensors.iter().zip(&changed).enumerate().map(|(i, (old, new))| (old.shape == new.shape && old.values == new.values).then_some(i as u64)).collect();
+    file.tensors = changed;
+    file.meta.architecture = Architecture::ImageHyperprior(HyperpriorConfig { m, lambdas, ..config });
+    Ok(Resumed { file, change: Some(Change { description: changes.join("; "), renumber }) })
 }
 
 struct ImageTask {
     set: ImageSet,
     data: String,
     crop: usize,
+    /// The trade-offs of the model's qualities 1 to 8.
+    lambdas: [f64; LEVELS],
 }
 
 impl<B: AutodiffBackend> Task<B> for ImageTask {
@@ -62,8 +82,8 @@ impl<B: AutodiffBackend> Task<B> for ImageTask {
         format!("{} ({} images)", self.data, self.set.len())
     }
 
-    fn lambdas(&self) -> &'static [f64; 8] {
-        &LAMBDAS
+    fn lambdas(&self) -> [f64; LEVELS] {
+        self.lambdas
     }
 
     fn sample(&self, rng: &mut StdRng, batch: usize, device: &B::Device) -> Tensor<B, 4> {

@@ -26,6 +26,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::codec::{Architecture, ModelFile, TrainingRecord, TrainingRun, Validation};
+use crate::latent::gain::LEVELS;
 use crate::nn::{load_tensors, number_params, CodecModel, TrainOutput};
 use crate::{Error, Result};
 
@@ -48,6 +49,9 @@ pub struct TrainConfig {
     /// Image hyperprior: latent channels to widen a resumed model to (see
     /// [`HyperpriorModel::with_latent_channels`](crate::image::HyperpriorModel::with_latent_channels)).
     pub grow_m: Option<usize>,
+    /// Image hyperprior: new trade-offs λ of a resumed model's qualities 1 to 8 (see
+    /// [`HyperpriorModel::with_lambdas`](crate::image::HyperpriorModel::with_lambdas)).
+    pub retarget: Option<[f64; LEVELS]>,
     /// Rate–distortion trade-off of a fixed-rate model; variable-rate models train the λ of
     /// the qualities in `qualities` (one at random per step).
     pub lambda: f64,
@@ -72,7 +76,6 @@ pub struct TrainConfig {
 }
 
 /// Quality levels of a variable-rate model (one λ each).
-const LEVELS: usize = crate::latent::gain::LAMBDAS.len();
 
 /// The quality levels a variable-rate model trains: `first..=last`, within 1 to 8.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,7 +144,7 @@ pub trait Task<B: AutodiffBackend> {
     /// The training data, for the record ("folder (N files)").
     fn data_description(&self) -> String;
     /// The trade-offs of a variable-rate model's qualities 1 to 8.
-    fn lambdas(&self) -> &'static [f64; LEVELS];
+    fn lambdas(&self) -> [f64; LEVELS];
     /// A random batch of examples.
     fn sample(&self, rng: &mut StdRng, batch: usize, device: &B::Device) -> Tensor<B, 4>;
     /// `[loss, rate, distortion measure]` of a batch and its training reconstruction at `lambda`.

@@ -19,7 +19,7 @@ pub fn tiny_model_bytes(seed: u64) -> Vec<u8> {
 pub fn tiny_hyperprior_bytes(seed: u64) -> Vec<u8> {
     use burn::tensor::backend::Backend;
     Cpu::seed(&Default::default(), seed);
-    let config = HyperpriorConfig { n: 8, m: 12 };
+    let config = HyperpriorConfig::new(8, 12);
     let model = HyperpriorModel::<Cpu>::new(config, &Default::default());
     model.to_model_file(Architecture::ImageHyperprior(config), 0.01, TrainingRecord::default()).expect("model file")
 }
@@ -61,6 +61,7 @@ pub fn quick_train_config(out: &std::path::Path, architecture: Architecture, ste
         architecture,
         grow_res: None,
         grow_m: None,
+        retarget: None,
         lambda: 0.05,
         qualities: Default::default(),
         steps,
