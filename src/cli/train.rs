@@ -106,7 +106,7 @@ pub struct ImageArgs {
     #[arg(long)]
     m: Option<usize>,
     /// The trade-offs λ of a hyperprior model's qualities 1 to 8: eight ascending values,
-    /// comma-separated (a new model's default: 0.0003,0.00105,0.0037,0.013,0.0272,0.057,0.119,0.25).
+    /// comma-separated (a new model's default: CompressAI's 0.0018,0.0035,…,0.18).
     /// With --resume, other values than the model's move its rate points: each quality's gains
     /// start interpolated from the old ones.
     #[arg(long, value_delimiter = ',')]

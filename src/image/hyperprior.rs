@@ -11,7 +11,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-use crate::latent::gain::{GainVectors, COMPRESSAI_LAMBDAS, IMAGE_LAMBDAS, LEVELS};
+use crate::latent::gain::{GainVectors, IMAGE_LAMBDAS, LEVELS};
 use crate::latent::{add_uniform_noise, gaussian, EntropyBottleneck};
 use crate::nn::fixed::{fake_quant_act, fake_quant_hyper_synthesis, IntHyperSynthesis};
 use crate::nn::{conv_down, conv_up};
@@ -33,8 +33,8 @@ pub struct HyperpriorConfig {
     /// Number of latent channels.
     pub m: usize,
     /// The trade-offs λ of qualities 1 to 8 that the gain vectors are trained for (models
-    /// written before they were stored have CompressAI's).
-    #[serde(default = "compressai_lambdas")]
+    /// written before they were stored have [`IMAGE_LAMBDAS`]).
+    #[serde(default = "image_lambdas")]
     pub lambdas: [f64; LEVELS],
 }
 
@@ -45,8 +45,8 @@ impl HyperpriorConfig {
     }
 }
 
-fn compressai_lambdas() -> [f64; LEVELS] {
-    COMPRESSAI_LAMBDAS
+fn image_lambdas() -> [f64; LEVELS] {
+    IMAGE_LAMBDAS
 }
 
 /// Hyper-analysis h_a (float): latent `[B, M, h, w]` → hyper-latent `[B, N, h/4, w/4]`.
@@ -288,14 +288,15 @@ mod tests {
     use crate::codec::Cpu;
     use crate::nn::{load_tensors, save_tensors, to_vec};
 
-    /// Models written before the trade-offs were stored read as CompressAI's; new ones keep theirs.
+    /// Models written before the trade-offs were stored read as [`IMAGE_LAMBDAS`]; others keep
+    /// theirs.
     #[test]
     fn config_reads_the_stored_trade_offs() {
         let old: HyperpriorConfig = serde_json::from_str(r#"{"n": 8, "m": 12}"#).unwrap();
-        assert_eq!(old.lambdas, COMPRESSAI_LAMBDAS);
-        let new = HyperpriorConfig::new(8, 12);
-        assert_eq!(serde_json::from_str::<HyperpriorConfig>(&serde_json::to_string(&new).unwrap()).unwrap(), new);
-        assert_eq!(new.lambdas, IMAGE_LAMBDAS);
+        assert_eq!(old, HyperpriorConfig::new(8, 12));
+        let lambdas = [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128];
+        let other = HyperpriorConfig { lambdas, ..old };
+        assert_eq!(serde_json::from_str::<HyperpriorConfig>(&serde_json::to_string(&other).unwrap()).unwrap(), other);
     }
 
     /// Widening adds latent channels without changing what the model reconstructs, at every

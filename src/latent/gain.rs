@@ -10,14 +10,10 @@ use burn::tensor::{Tensor, TensorData};
 /// Number of trained rate points (qualities 1 to 8) of a variable-rate model.
 pub const LEVELS: usize = 8;
 
-/// The trade-offs λ of the image rate points (loss λ·255²·MSE + bpp), quality 1 to 8, of models
-/// that do not store their own: CompressAI's eight λ for MSE.
-pub const COMPRESSAI_LAMBDAS: [f64; LEVELS] = [0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800];
-
-/// The trade-offs of new image models: 0.0003–0.25, geometric on each side of quality 4's 0.013
-/// (CompressAI's), so that a model trained on a CPU covers 0.1–1.6 bpp on Kodak (with
-/// [`COMPRESSAI_LAMBDAS`] it covered 0.27–1.57; README).
-pub const IMAGE_LAMBDAS: [f64; LEVELS] = [0.0003, 0.00105, 0.0037, 0.013, 0.0272, 0.057, 0.119, 0.25];
+/// The trade-offs λ of the image rate points (loss λ·255²·MSE + bpp), quality 1 to 8:
+/// CompressAI's eight λ for MSE. New models train these unless given others (`nmc train image
+/// --lambdas`); models store theirs, and those written before they did read as these.
+pub const IMAGE_LAMBDAS: [f64; LEVELS] = [0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800];
 
 /// Lowest and highest quality.
 pub const QUALITY_RANGE: (f32, f32) = (1.0, LEVELS as f32);
@@ -160,9 +156,9 @@ mod tests {
     #[test]
     fn retargeted_gains_interpolate_in_log_lambda() {
         let device = Default::default();
-        let gains = || GainVectors::<Cpu>::new(3, &COMPRESSAI_LAMBDAS, &device);
+        let gains = || GainVectors::<Cpu>::new(3, &IMAGE_LAMBDAS, &device);
         let level = |g: &GainVectors<Cpu>, q: f32| to_vec(g.at(q).0).unwrap();
-        let from = COMPRESSAI_LAMBDAS;
+        let from = IMAGE_LAMBDAS;
         let mid = (from[0] * from[1]).sqrt();
         let to = [from[0] / (from[1] / from[0]), from[0], mid, from[1], from[3], from[5], from[6], from[7]];
         let moved = gains().retargeted(&from, &to);
