@@ -193,10 +193,10 @@ fn pack(args: &PackArgs) -> Result<()> {
     Ok(())
 }
 
-/// The eight trade-offs of `--lambdas`: positive, finite and ascending.
+/// The eight trade-offs of `--lambdas` (see [`valid_lambdas`](crate::latent::gain::valid_lambdas)).
 fn rate_points(values: &[f64]) -> Result<[f64; LEVELS]> {
     let lambdas: [f64; LEVELS] = values.try_into().map_err(|_| Error::InvalidArgument(format!("--lambdas needs {LEVELS} values (qualities 1 to {LEVELS}), got {}", values.len())))?;
-    if lambdas.iter().any(|l| !(l.is_finite() && *l > 0.0)) || lambdas.windows(2).any(|w| w[0] >= w[1]) {
+    if !crate::latent::gain::valid_lambdas(&lambdas) {
         return Err(Error::InvalidArgument(format!("--lambdas {values:?}: they must be positive and ascending")));
     }
     Ok(lambdas)

@@ -178,6 +178,9 @@ impl ModelFile {
         let meta: ModelMeta = serde_json::from_slice(&rest[..meta_len]).map_err(|e| Error::Model(format!("metadata: {e}")))?;
         let widths = match meta.architecture {
             Architecture::ImageFactorized(c) => vec![c.n, c.m],
+            Architecture::ImageHyperprior(c) if !crate::latent::gain::valid_lambdas(&c.lambdas) => {
+                return Err(Error::Model(format!("rate points λ {:?} are not positive and ascending", c.lambdas)));
+            }
             Architecture::ImageHyperprior(c) => vec![c.n, c.m],
             Architecture::AudioHyperprior(c) if c.res > RES_DILATIONS.len() => {
                 return Err(Error::Model(format!("more than {} residual units per scale", RES_DILATIONS.len())));
@@ -235,5 +238,15 @@ mod tests {
         let bytes = ModelFile::to_bytes(&file.meta, &file.tables, &file.tensors).unwrap();
         let err = ModelFile::parse(&bytes).unwrap_err().to_string();
         assert!(err.contains("residual units"), "{err}");
+    }
+
+    #[test]
+    fn image_models_with_disordered_rate_points_are_refused() {
+        let mut file = ModelFile::parse(crate::codec::DEFAULT_IMAGE_MODEL).unwrap();
+        let Architecture::ImageHyperprior(config) = &mut file.meta.architecture else { panic!("hyperprior model") };
+        config.lambdas.swap(2, 5);
+        let bytes = ModelFile::to_bytes(&file.meta, &file.tables, &file.tensors).unwrap();
+        let err = ModelFile::parse(&bytes).unwrap_err().to_string();
+        assert!(err.contains("not positive and ascending"), "{err}");
     }
 }

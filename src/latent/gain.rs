@@ -15,6 +15,11 @@ pub const LEVELS: usize = 8;
 /// --lambdas`); models store theirs, and those written before they did read as these.
 pub const IMAGE_LAMBDAS: [f64; LEVELS] = [0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800];
 
+/// Whether `lambdas` can be a model's rate points: positive, finite and ascending.
+pub fn valid_lambdas(lambdas: &[f64; LEVELS]) -> bool {
+    lambdas.iter().all(|l| l.is_finite() && *l > 0.0) && lambdas.windows(2).all(|w| w[0] < w[1])
+}
+
 /// Lowest and highest quality.
 pub const QUALITY_RANGE: (f32, f32) = (1.0, LEVELS as f32);
 
