@@ -193,13 +193,10 @@ fn pack(args: &PackArgs) -> Result<()> {
     Ok(())
 }
 
-/// The eight trade-offs of `--lambdas` (see [`valid_lambdas`](crate::latent::gain::valid_lambdas)).
+/// The eight trade-offs of `--lambdas` (checked by training, see
+/// [`valid_lambdas`](crate::latent::gain::valid_lambdas)).
 fn rate_points(values: &[f64]) -> Result<[f64; LEVELS]> {
-    let lambdas: [f64; LEVELS] = values.try_into().map_err(|_| Error::InvalidArgument(format!("--lambdas needs {LEVELS} values (qualities 1 to {LEVELS}), got {}", values.len())))?;
-    if !crate::latent::gain::valid_lambdas(&lambdas) {
-        return Err(Error::InvalidArgument(format!("--lambdas {values:?}: they must be positive and ascending")));
-    }
-    Ok(lambdas)
+    values.try_into().map_err(|_| Error::InvalidArgument(format!("--lambdas needs {LEVELS} values (qualities 1 to {LEVELS}), got {}", values.len())))
 }
 
 /// Layer widths of a new model must be 1 to 1024 (what model files accept).

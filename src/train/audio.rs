@@ -11,9 +11,9 @@ use rand::Rng;
 
 use crate::audio::loss::{mel_distance, stft_distance};
 use crate::audio::{AudioConfig, AudioModel, HOP, HYPER_HOP, LAMBDAS, MODEL_RATE, RES_DILATIONS};
-use crate::latent::gain::LEVELS;
 use crate::codec::{Architecture, Validation};
 use crate::eval::{audio_files, eval_audio};
+use crate::latent::gain::LEVELS;
 use crate::media::Audio;
 use crate::nn::{load_tensors, number_params, save_tensors, TrainOutput};
 use crate::{Error, Result};

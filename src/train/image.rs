@@ -8,7 +8,7 @@ use rand::rngs::StdRng;
 
 use crate::codec::{Architecture, Validation};
 use crate::image::{FactorizedModel, HyperpriorConfig, HyperpriorModel};
-use crate::latent::gain::{IMAGE_LAMBDAS, LEVELS};
+use crate::latent::gain::{valid_lambdas, IMAGE_LAMBDAS, LEVELS};
 use crate::nn::{load_tensors, save_tensors, TrainOutput};
 use crate::{Error, Result};
 
@@ -28,6 +28,9 @@ pub fn train_image<B: AutodiffBackend>(config: &TrainConfig, device: &B::Device)
         Architecture::ImageHyperprior(c) => c.lambdas,
         _ => IMAGE_LAMBDAS,
     };
+    if !valid_lambdas(&lambdas) {
+        return Err(Error::InvalidArgument(format!("rate points λ {lambdas:?}: they must be positive and ascending")));
+    }
     let task = ImageTask { set: ImageSet::load(&config.data, config.crop)?, data: config.data.display().to_string(), crop: config.crop, lambdas };
     match architecture {
         Architecture::ImageFactorized(_) => train::<B, FactorizedModel<B>>(&task, config, resumed, device),
