@@ -25,7 +25,7 @@ fn main() -> nmc::Result<()> {
         out: scratch.path().join("tiny.nmcm"),
         resume: None,
         validation: None,
-        architecture: Architecture::AudioHyperprior(AudioConfig { c: 4, m: 8, n: 8, res: 0 }),
+        architecture: Architecture::AudioHyperprior(AudioConfig::new(4, 8, 8)),
         grow_res: None,
         grow_m: None,
         retarget: None,

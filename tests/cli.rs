@@ -165,10 +165,12 @@ fn missing_input_is_named() {
 #[test]
 fn bad_rate_points_are_refused() {
     let f = Fixture::new();
-    for (lambdas, message) in [("0.001,0.01", "needs 8 values"), ("1,2,3,4,5,6,8,7", "ascending"), ("0,1,2,3,4,5,6,7", "positive")] {
-        let out = nmc(&["train", "image", "--arch", "hyperprior", "--data", &f.s("d"), "--out", &f.s("m.nmcm"), "--lambdas", lambdas]);
-        assert!(!out.status.success());
-        assert!(stderr(&out).contains(message), "--lambdas {lambdas}: {}", stderr(&out));
+    for medium in [&["image", "--arch", "hyperprior"][..], &["audio"]] {
+        for (lambdas, message) in [("0.001,0.01", "needs 8 values"), ("1,2,3,4,5,6,8,7", "ascending"), ("0,1,2,3,4,5,6,7", "positive")] {
+            let out = nmc(&[&["train"], medium, &["--data", &f.s("d"), "--out", &f.s("m.nmcm"), "--lambdas", lambdas]].concat());
+            assert!(!out.status.success());
+            assert!(stderr(&out).contains(message), "{medium:?} --lambdas {lambdas}: {}", stderr(&out));
+        }
     }
     assert!(!f.path("m.nmcm").exists());
 }

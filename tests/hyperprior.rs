@@ -110,6 +110,8 @@ fn resumed_training_moves_the_rate_points() {
     let mut config = common::quick_train_config(&out, Architecture::ImageHyperprior(HyperpriorConfig::new(8, 12)), 121);
     config.resume = Some(out.clone());
     config.retarget = Some(lambdas);
+    // A zero learning rate leaves the change to the retargeting alone.
+    config.learning_rate = 0.0;
     train_image::<Autodiff<Cpu>>(&config, &Default::default()).unwrap();
     let file = ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(file.meta.architecture, Architecture::ImageHyperprior(HyperpriorConfig { lambdas, ..HyperpriorConfig::new(8, 12) }));

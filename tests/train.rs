@@ -141,14 +141,14 @@ fn validation_is_recorded_at_checkpoints() {
 }
 
 /// `nmc train audio`'s loop on the sample speech: a short run, a resumed run, a run that grows
-/// residual units, a model that codes.
+/// residual units, one that moves the rate points, a model that codes.
 #[test]
 fn audio_train_checkpoint_and_resume() {
     use nmc::audio::AudioConfig;
     use nmc::train::train_audio;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("a.nmcm");
-    let mut c = common::quick_train_config(&out, Architecture::AudioHyperprior(AudioConfig { c: 4, m: 8, n: 8, res: 0 }), 6);
+    let mut c = common::quick_train_config(&out, Architecture::AudioHyperprior(AudioConfig::new(4, 8, 8)), 6);
     c.crop = 2560;
     c.checkpoint_every = 3;
     let stats = train_audio::<Autodiff<Cpu>>(&c, &Default::default()).unwrap();
@@ -164,7 +164,7 @@ fn audio_train_checkpoint_and_resume() {
     c.steps = 11;
     train_audio::<Autodiff<Cpu>>(&c, &Default::default()).unwrap();
     let file = ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap();
-    assert_eq!(file.meta.architecture, Architecture::AudioHyperprior(AudioConfig { c: 4, m: 8, n: 8, res: 2 }));
+    assert_eq!(file.meta.architecture, Architecture::AudioHyperprior(AudioConfig { res: 2, ..AudioConfig::new(4, 8, 8) }));
     let runs = &file.meta.training.runs;
     assert_eq!((runs.len(), runs[2].first_step, runs[2].last_step), (3, 9, 11));
     assert!(runs[1].change.is_empty() && runs[2].change.contains("0 → 2"), "{runs:?}");
@@ -174,10 +174,24 @@ fn audio_train_checkpoint_and_resume() {
     let err = train_audio::<Autodiff<Cpu>>(&c, &Default::default()).unwrap_err();
     assert!(err.to_string().contains("cannot be removed"), "{err}");
     c.grow_res = None;
-    let model = std::sync::Arc::new(nmc::Model::from_bytes(&std::fs::read(&out).unwrap()).unwrap());
-    let audio = common::test_audio(24_000, 1, 0.2);
-    let options = nmc::EncodeOptions { quality: Some(8.0), model: Some(model), ..Default::default() };
-    assert!(nmc::encode(&nmc::Media::Audio(audio), &options).is_ok());
+    // Moving the rate points: quality 8 at a sixteenth of its λ starts with the gains of a
+    // quality near 5, so it codes smaller (an untrained model's low qualities code no latent).
+    // A zero learning rate leaves the change to the retargeting alone.
+    let audio = nmc::Media::Audio(common::test_audio(24_000, 1, 2.0));
+    let size = |quality: f32| {
+        let model = std::sync::Arc::new(nmc::Model::from_bytes(&std::fs::read(&out).unwrap()).unwrap());
+        nmc::encode(&audio, &nmc::EncodeOptions { quality: Some(quality), model: Some(model), ..Default::default() }).unwrap().len()
+    };
+    let before = size(8.0);
+    let lambdas = nmc::audio::LAMBDAS.map(|l| l / 16.0);
+    c.retarget = Some(lambdas);
+    c.learning_rate = 0.0;
+    train_audio::<Autodiff<Cpu>>(&c, &Default::default()).unwrap();
+    let file = ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(file.meta.architecture, Architecture::AudioHyperprior(AudioConfig { res: 2, lambdas, ..AudioConfig::new(4, 8, 8) }));
+    assert!(file.meta.training.runs.last().unwrap().change.contains("rate points"), "{:?}", file.meta.training.runs);
+    let after = size(8.0);
+    assert!(after < before, "quality 8 at a sixteenth of its λ: {before} → {after} bytes");
     // Segments must be multiples of 1280 samples.
     c.crop = 1000;
     assert!(train_audio::<Autodiff<Cpu>>(&c, &Default::default()).is_err());

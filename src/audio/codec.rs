@@ -302,7 +302,7 @@ mod tests {
 
     fn codec_with(res: usize) -> AudioCodec {
         Cpu::seed(&Default::default(), 5);
-        let config = AudioConfig { c: 4, m: 8, n: 8, res };
+        let config = AudioConfig { res, ..AudioConfig::new(4, 8, 8) };
         let bytes = AudioModel::<Cpu>::new(config, &Default::default())
             .to_model_file(Architecture::AudioHyperprior(config), 0.0, TrainingRecord::default())
             .unwrap();
@@ -355,7 +355,7 @@ mod tests {
     /// exactly what they did, while the new units hold trainable weights.
     #[test]
     fn grown_residual_units_start_as_the_identity() {
-        let (config, device) = (AudioConfig { c: 4, m: 8, n: 8, res: 0 }, Default::default());
+        let (config, device) = (AudioConfig::new(4, 8, 8), Default::default());
         // Loaded weights (a fresh model's lazy parameters would initialise anew in a clone).
         let model = codec_with(0).model;
         let grown = model.clone().with_residual_units(config, RES_DILATIONS.len(), &device);

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::codec::Architecture;
 use crate::entropy::{TableSet, MAX_TABLE_LEN};
 use crate::latent::add_uniform_noise;
-use crate::latent::gain::GainVectors;
+use crate::latent::gain::{GainVectors, LEVELS};
 use crate::latent::{gaussian, EntropyBottleneck};
 use crate::nn::fixed::{fake_quant_act, fake_quant_hyper_synthesis, IntHyperSynthesis};
 use crate::nn::{conv1d, conv1d_down, conv1d_up, wrong_architecture, CodecModel, Gdn, TrainOutput};
@@ -26,9 +26,10 @@ pub const STRIDES: [usize; 4] = [2, 4, 5, 8];
 pub const HOP: usize = 2 * 4 * 5 * 8;
 /// Latent frames per hyper-latent frame.
 pub const HYPER_HOP: usize = 4;
-/// The trade-offs λ of the trained rate points (loss λ·D + kbps), quality 1 to 8: a factor
-/// 2.5 apart, so that one model spans low-rate speech to transparent-ish music.
-pub const LAMBDAS: [f64; 8] = [2.0, 5.0, 12.5, 31.25, 78.125, 195.3125, 488.28125, 1220.703125];
+/// The trade-offs λ of the rate points (loss λ·D + kbps), quality 1 to 8, of a new model: a
+/// factor 2.5 apart, so that one model spans low-rate speech to transparent-ish music. Models
+/// store theirs (`nmc train audio --lambdas`); those written before they did read as these.
+pub const LAMBDAS: [f64; LEVELS] = [2.0, 5.0, 12.5, 31.25, 78.125, 195.3125, 488.28125, 1220.703125];
 
 /// Dilations of the residual units of one scale, in order (the `res` of [`AudioConfig`] takes
 /// the first ones). Their reach, with the strided layers', stays inside the coder's 8-frame
@@ -38,7 +39,7 @@ pub const RES_DILATIONS: [usize; 2] = [1, 3];
 const RES_TAPS: usize = 7;
 
 /// Architecture of an audio model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AudioConfig {
     /// Width of the first layer; the widths double at each of the first three strides.
     pub c: usize,
@@ -50,13 +51,27 @@ pub struct AudioConfig {
     /// upsampling one. Absent from the metadata of models without them.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub res: usize,
+    /// The trade-offs λ of qualities 1 to 8 that the gain vectors are trained for (models
+    /// written before they were stored have [`LAMBDAS`]).
+    #[serde(default = "audio_lambdas")]
+    pub lambdas: [f64; LEVELS],
 }
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
+fn audio_lambdas() -> [f64; LEVELS] {
+    LAMBDAS
+}
+
 impl AudioConfig {
+    /// A new model's architecture: widths `c`, `m` and `n`, no residual units, the rate points
+    /// of [`LAMBDAS`].
+    pub fn new(c: usize, m: usize, n: usize) -> Self {
+        Self { c, m, n, res: 0, lambdas: LAMBDAS }
+    }
+
     fn widths(&self) -> [usize; 4] {
         [self.c, 2 * self.c, 4 * self.c, 8 * self.c]
     }
@@ -219,7 +234,7 @@ impl<B: Backend> AudioModel<B> {
             h_s_ups: vec![conv1d_up(n, n, 2, device), conv1d_up(n, wide, 2, device)],
             h_s_out: conv1d(wide, 2 * m, 3, device),
             bottleneck: EntropyBottleneck::new(n, device),
-            gain: GainVectors::new(m, &LAMBDAS, device),
+            gain: GainVectors::new(m, &config.lambdas, device),
         }
     }
 
@@ -229,6 +244,13 @@ impl<B: Backend> AudioModel<B> {
     pub fn with_residual_units(mut self, config: AudioConfig, res: usize, device: &B::Device) -> Self {
         ResidualUnit::grow(&mut self.g_a.res, config.analysis_res_widths(), res, device);
         ResidualUnit::grow(&mut self.g_s.res, config.synthesis_res_widths(), res, device);
+        self
+    }
+
+    /// The model with its rate points moved from the trade-offs `from` to `to` (see
+    /// [`GainVectors::retargeted`]); the transforms are unchanged.
+    pub fn with_lambdas(mut self, from: &[f64; LEVELS], to: &[f64; LEVELS]) -> Self {
+        self.gain = self.gain.retargeted(from, to);
         self
     }
 

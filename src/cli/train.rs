@@ -77,6 +77,13 @@ pub struct CommonArgs {
     /// (one drawn at random per step).
     #[arg(long, default_value = "1-8")]
     qualities: QualityLevels,
+    /// The trade-offs λ of a variable-rate model's qualities 1 to 8 (image hyperprior, audio):
+    /// eight ascending values, comma-separated (a new model's default: images CompressAI's
+    /// 0.0018,0.0035,…,0.18; audio 2,5,12.5,…,1220.7, a factor 2.5 apart). With --resume,
+    /// other values than the model's move its rate points: each quality's gains start
+    /// interpolated from the old ones.
+    #[arg(long, value_delimiter = ',')]
+    lambdas: Option<Vec<f64>>,
     /// Hide the progress bar.
     #[arg(long)]
     quiet: bool,
@@ -105,12 +112,6 @@ pub struct ImageArgs {
     /// first), the other weights keep their optimizer state.
     #[arg(long)]
     m: Option<usize>,
-    /// The trade-offs λ of a hyperprior model's qualities 1 to 8: eight ascending values,
-    /// comma-separated (a new model's default: CompressAI's 0.0018,0.0035,…,0.18).
-    /// With --resume, other values than the model's move its rate points: each quality's gains
-    /// start interpolated from the old ones.
-    #[arg(long, value_delimiter = ',')]
-    lambdas: Option<Vec<f64>>,
 }
 
 /// Options of `nmc train audio`.
@@ -145,7 +146,7 @@ pub fn run(command: TrainCommand) -> Result<()> {
                 return Err(Error::InvalidArgument("--crop must be a multiple of 16".into()));
             }
             let m = args.m.unwrap_or(192);
-            let lambdas = args.lambdas.as_deref().map(rate_points).transpose()?;
+            let lambdas = rate_points(&args.common)?;
             let architecture = match args.arch.as_str() {
                 "factorized" => Architecture::ImageFactorized(FactorizedConfig { n: args.n, m }),
                 "hyperprior" => {
@@ -155,16 +156,17 @@ pub fn run(command: TrainCommand) -> Result<()> {
                 other => return Err(Error::InvalidArgument(format!("unknown --arch '{other}' (factorized or hyperprior)"))),
             };
             widths(&[args.n, m])?;
-            let mut config = config(&args.common, architecture, args.lambda, args.crop);
+            let mut config = config(&args.common, architecture, args.lambda, args.crop, lambdas);
             config.grow_m = args.m.filter(|_| config.resume.is_some());
-            config.retarget = lambdas.filter(|_| config.resume.is_some());
             (config, args.common.device, Medium::Image)
         }
         TrainCommand::Audio(args) => {
             let res = args.res.map(usize::from);
-            let architecture = Architecture::AudioHyperprior(AudioConfig { c: args.c, m: args.m, n: args.n, res: res.unwrap_or(0) });
+            let lambdas = rate_points(&args.common)?;
+            let new = AudioConfig::new(args.c, args.m, args.n);
+            let architecture = Architecture::AudioHyperprior(AudioConfig { res: res.unwrap_or(0), lambdas: lambdas.unwrap_or(new.lambdas), ..new });
             widths(&[8 * args.c, args.m, args.n])?;
-            let mut config = config(&args.common, architecture, 0.0, args.segment);
+            let mut config = config(&args.common, architecture, 0.0, args.segment, lambdas);
             config.grow_res = res.filter(|_| config.resume.is_some());
             (config, args.common.device, Medium::Audio)
         }
@@ -193,10 +195,12 @@ fn pack(args: &PackArgs) -> Result<()> {
     Ok(())
 }
 
-/// The eight trade-offs of `--lambdas` (checked by training, see
+/// The eight trade-offs of `--lambdas`, if given (checked by training, see
 /// [`valid_lambdas`](crate::latent::gain::valid_lambdas)).
-fn rate_points(values: &[f64]) -> Result<[f64; LEVELS]> {
-    values.try_into().map_err(|_| Error::InvalidArgument(format!("--lambdas needs {LEVELS} values (qualities 1 to {LEVELS}), got {}", values.len())))
+fn rate_points(args: &CommonArgs) -> Result<Option<[f64; LEVELS]>> {
+    let Some(values) = &args.lambdas else { return Ok(None) };
+    let points = values.as_slice().try_into();
+    points.map(Some).map_err(|_| Error::InvalidArgument(format!("--lambdas needs {LEVELS} values (qualities 1 to {LEVELS}), got {}", values.len())))
 }
 
 /// Layer widths of a new model must be 1 to 1024 (what model files accept).
@@ -207,7 +211,8 @@ fn widths(values: &[usize]) -> Result<()> {
     Ok(())
 }
 
-fn config(args: &CommonArgs, architecture: Architecture, lambda: f64, crop: usize) -> TrainConfig {
+/// The training run of `args`; `lambdas` (from `--lambdas`) move a resumed model's rate points.
+fn config(args: &CommonArgs, architecture: Architecture, lambda: f64, crop: usize, lambdas: Option<[f64; LEVELS]>) -> TrainConfig {
     let hardware = args.hardware.clone().unwrap_or_else(|| args.device.describe());
     TrainConfig {
         data: args.data.clone(),
@@ -217,7 +222,7 @@ fn config(args: &CommonArgs, architecture: Architecture, lambda: f64, crop: usiz
         architecture,
         grow_res: None,
         grow_m: None,
-        retarget: None,
+        retarget: lambdas.filter(|_| args.resume.is_some()),
         lambda,
         qualities: args.qualities,
         steps: args.steps,

@@ -13,6 +13,7 @@ use crate::container::ModelId;
 use crate::entropy::TableSet;
 use crate::audio::{AudioConfig, RES_DILATIONS};
 use crate::image::{FactorizedConfig, HyperpriorConfig};
+use crate::latent::gain::{valid_lambdas, LEVELS};
 use crate::nn::{read_tensors, write_tensors, Precision, StoredTensor};
 use crate::{Error, Result};
 
@@ -38,6 +39,17 @@ pub enum Architecture {
     AudioHyperprior(AudioConfig),
     /// Video fitted at encode time (implicit neural representation); the file holds its tables.
     VideoInr,
+}
+
+impl Architecture {
+    /// The trade-offs λ of a variable-rate model's qualities 1 to 8 (image hyperprior, audio).
+    pub fn lambdas(&self) -> Option<[f64; LEVELS]> {
+        match self {
+            Architecture::ImageHyperprior(c) => Some(c.lambdas),
+            Architecture::AudioHyperprior(c) => Some(c.lambdas),
+            Architecture::ImageFactorized(_) | Architecture::VideoInr => None,
+        }
+    }
 }
 
 /// How a model was trained: every run (a resumed run is a new entry), for reproducibility.
@@ -176,11 +188,11 @@ impl ModelFile {
             return Err(Error::Model("model metadata length exceeds the file".into()));
         }
         let meta: ModelMeta = serde_json::from_slice(&rest[..meta_len]).map_err(|e| Error::Model(format!("metadata: {e}")))?;
+        if let Some(lambdas) = meta.architecture.lambdas().filter(|l| !valid_lambdas(l)) {
+            return Err(Error::Model(format!("rate points λ {lambdas:?} are not positive and ascending")));
+        }
         let widths = match meta.architecture {
             Architecture::ImageFactorized(c) => vec![c.n, c.m],
-            Architecture::ImageHyperprior(c) if !crate::latent::gain::valid_lambdas(&c.lambdas) => {
-                return Err(Error::Model(format!("rate points λ {:?} are not positive and ascending", c.lambdas)));
-            }
             Architecture::ImageHyperprior(c) => vec![c.n, c.m],
             Architecture::AudioHyperprior(c) if c.res > RES_DILATIONS.len() => {
                 return Err(Error::Model(format!("more than {} residual units per scale", RES_DILATIONS.len())));
@@ -241,12 +253,27 @@ mod tests {
     }
 
     #[test]
-    fn image_models_with_disordered_rate_points_are_refused() {
-        let mut file = ModelFile::parse(crate::codec::DEFAULT_IMAGE_MODEL).unwrap();
-        let Architecture::ImageHyperprior(config) = &mut file.meta.architecture else { panic!("hyperprior model") };
-        config.lambdas.swap(2, 5);
-        let bytes = ModelFile::to_bytes(&file.meta, &file.tables, &file.tensors).unwrap();
-        let err = ModelFile::parse(&bytes).unwrap_err().to_string();
-        assert!(err.contains("not positive and ascending"), "{err}");
+    fn models_with_disordered_rate_points_are_refused() {
+        for model in [crate::codec::DEFAULT_IMAGE_MODEL, crate::codec::DEFAULT_AUDIO_MODEL] {
+            let mut file = ModelFile::parse(model).unwrap();
+            match &mut file.meta.architecture {
+                Architecture::ImageHyperprior(c) => c.lambdas.swap(2, 5),
+                Architecture::AudioHyperprior(c) => c.lambdas[7] = -1.0,
+                other => panic!("{other:?}"),
+            }
+            let bytes = ModelFile::to_bytes(&file.meta, &file.tables, &file.tensors).unwrap();
+            let err = ModelFile::parse(&bytes).unwrap_err().to_string();
+            assert!(err.contains("not positive and ascending"), "{err}");
+        }
+    }
+
+    /// The shipped audio model was written before models stored their rate points: it reads
+    /// with the λ it was trained for.
+    #[test]
+    fn audio_models_without_stored_rate_points_read_as_trained() {
+        let file = ModelFile::parse(crate::codec::DEFAULT_AUDIO_MODEL).unwrap();
+        assert_eq!(file.meta.architecture.lambdas(), Some(crate::audio::LAMBDAS));
+        let json = serde_json::to_string(&file.meta.architecture).unwrap();
+        assert!(json.contains("\"lambdas\":[2.0,5.0,12.5"), "{json}");
     }
 }

@@ -10,10 +10,10 @@ use rand::rngs::StdRng;
 use rand::Rng;
 
 use crate::audio::loss::{mel_distance, stft_distance};
-use crate::audio::{AudioConfig, AudioModel, HOP, HYPER_HOP, LAMBDAS, MODEL_RATE, RES_DILATIONS};
+use crate::audio::{AudioConfig, AudioModel, HOP, HYPER_HOP, MODEL_RATE, RES_DILATIONS};
 use crate::codec::{Architecture, Validation};
 use crate::eval::{audio_files, eval_audio};
-use crate::latent::gain::LEVELS;
+use crate::latent::gain::{valid_lambdas, LEVELS};
 use crate::media::Audio;
 use crate::nn::{load_tensors, number_params, save_tensors, TrainOutput};
 use crate::{Error, Result};
@@ -29,47 +29,67 @@ pub fn train_audio<B: AutodiffBackend>(config: &TrainConfig, device: &B::Device)
     if config.crop == 0 || !config.crop.is_multiple_of(block) {
         return Err(Error::InvalidArgument(format!("the segment length must be a positive multiple of {block} samples")));
     }
-    let resumed = match (read_resumed(config)?, config.grow_res) {
-        (Some(resumed), Some(res)) => Some(grow::<B>(resumed, res, device).map_err(|e| e.in_file(config.resume.as_deref().unwrap_or(&config.out)))?),
-        (resumed, _) => resumed,
+    let resumed = match read_resumed(config)? {
+        Some(resumed) if config.grow_res.is_some() || config.retarget.is_some() => {
+            let path = config.resume.as_deref().unwrap_or(&config.out);
+            Some(reshape::<B>(resumed, config.grow_res, config.retarget, device).map_err(|e| e.in_file(path))?)
+        }
+        resumed => resumed,
     };
-    let task = AudioTask { set: AudioSet::load(&config.data, config.crop)?, data: config.data.display().to_string(), segment: config.crop };
-    match resumed.as_ref().map_or(config.architecture, |r| r.file.meta.architecture) {
-        Architecture::AudioHyperprior(_) => train::<B, AudioModel<B>>(&task, config, resumed, device),
-        other => Err(Error::InvalidArgument(format!("{other:?} is not an audio model"))),
+    let architecture = resumed.as_ref().map_or(config.architecture, |r| r.file.meta.architecture);
+    let Architecture::AudioHyperprior(audio) = architecture else {
+        return Err(Error::InvalidArgument(format!("{architecture:?} is not an audio model")));
+    };
+    if !valid_lambdas(&audio.lambdas) {
+        return Err(Error::InvalidArgument(format!("rate points λ {:?}: they must be positive and ascending", audio.lambdas)));
     }
+    let task = AudioTask { set: AudioSet::load(&config.data, config.crop)?, data: config.data.display().to_string(), segment: config.crop, lambdas: audio.lambdas };
+    train::<B, AudioModel<B>>(&task, config, resumed, device)
 }
 
-/// Gives a resumed audio model `res` residual units per scale; the new units start as the
-/// identity, so training resumes from exactly what the model coded.
-fn grow<B: Backend>(resumed: Resumed, res: usize, device: &B::Device) -> Result<Resumed> {
+/// Changes a resumed audio model before training resumes: `res` residual units per scale (the
+/// new units start as the identity, so training resumes from exactly what the model coded)
+/// and the trade-offs `lambdas` of its rate points (their gains start interpolated from the
+/// old ones).
+fn reshape<B: Backend>(resumed: Resumed, res: Option<usize>, lambdas: Option<[f64; LEVELS]>, device: &B::Device) -> Result<Resumed> {
     let mut file = resumed.file;
     let Architecture::AudioHyperprior(config) = file.meta.architecture else {
         return Err(Error::InvalidArgument(format!("{:?} is not an audio model", file.meta.architecture)));
     };
-    if res <= config.res {
-        if res < config.res {
-            return Err(Error::InvalidArgument(format!("the model has {} residual units per scale; they cannot be removed (--res {res})", config.res)));
-        }
-        return Ok(Resumed { file, change: resumed.change });
+    let res = res.unwrap_or(config.res);
+    if res < config.res {
+        return Err(Error::InvalidArgument(format!("the model has {} residual units per scale; they cannot be removed (--res {res})", config.res)));
     }
     if res > RES_DILATIONS.len() {
         return Err(Error::InvalidArgument(format!("at most {} residual units per scale (--res {res})", RES_DILATIONS.len())));
     }
+    let lambdas = lambdas.unwrap_or(config.lambdas);
+    let mut changes = Vec::new();
+    if res > config.res {
+        changes.push(format!("residual units per scale {} → {res} (new units start as the identity)", config.res));
+    }
+    if lambdas != config.lambdas {
+        changes.push(format!("rate points λ {:?} → {lambdas:?} (gains interpolated)", config.lambdas));
+    }
+    if changes.is_empty() {
+        return Ok(Resumed { file, change: resumed.change });
+    }
     // Numbered 0, 1, … as in training, so that the new position of each saved parameter shows.
     let model = number_params(load_tensors(AudioModel::<B>::new(config, device), &file.tensors)?);
-    let saved = file.tensors.len();
-    let grown = model.with_residual_units(config, res, device);
-    let mut renumber = vec![None; saved];
-    for (position, id) in list_param_ids(&grown).iter().enumerate() {
-        if let Some(slot) = renumber.get_mut(id.val() as usize) {
-            *slot = Some(position as u64);
+    let changed = model.with_residual_units(config, res, device).with_lambdas(&config.lambdas, &lambdas);
+    let tensors = save_tensors(&changed);
+    // A saved parameter keeps its optimizer state where it still is, unchanged.
+    let mut renumber = vec![None; file.tensors.len()];
+    for (position, id) in list_param_ids(&changed).iter().enumerate() {
+        let saved = id.val() as usize;
+        if let Some(slot) = renumber.get_mut(saved) {
+            let (old, new) = (&file.tensors[saved], &tensors[position]);
+            *slot = (old.shape == new.shape && old.values == new.values).then_some(position as u64);
         }
     }
-    file.tensors = save_tensors(&grown);
-    file.meta.architecture = Architecture::AudioHyperprior(AudioConfig { res, ..config });
-    let description = format!("residual units per scale {} → {res} (new units start as the identity)", config.res);
-    Ok(Resumed { file, change: Some(Change { description, renumber }) })
+    file.tensors = tensors;
+    file.meta.architecture = Architecture::AudioHyperprior(AudioConfig { res, lambdas, ..config });
+    Ok(Resumed { file, change: Some(Change { description: changes.join("; "), renumber }) })
 }
 
 /// Training audio: every channel of every WAV of a folder, at 24 kHz, held in memory.
@@ -126,6 +146,8 @@ struct AudioTask {
     set: AudioSet,
     data: String,
     segment: usize,
+    /// The trade-offs of the model's qualities 1 to 8.
+    lambdas: [f64; LEVELS],
 }
 
 impl<B: AutodiffBackend> Task<B> for AudioTask {
@@ -134,7 +156,7 @@ impl<B: AutodiffBackend> Task<B> for AudioTask {
     }
 
     fn lambdas(&self) -> [f64; LEVELS] {
-        LAMBDAS
+        self.lambdas
     }
 
     fn sample(&self, rng: &mut StdRng, batch: usize, device: &B::Device) -> Tensor<B, 4> {

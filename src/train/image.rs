@@ -24,10 +24,8 @@ pub fn train_image<B: AutodiffBackend>(config: &TrainConfig, device: &B::Device)
         resumed => resumed,
     };
     let architecture = resumed.as_ref().map_or(config.architecture, |r| r.file.meta.architecture);
-    let lambdas = match architecture {
-        Architecture::ImageHyperprior(c) => c.lambdas,
-        _ => IMAGE_LAMBDAS,
-    };
+    // A factorized model trains one rate (`lambda`) and uses none of the eight.
+    let lambdas = architecture.lambdas().unwrap_or(IMAGE_LAMBDAS);
     if !valid_lambdas(&lambdas) {
         return Err(Error::InvalidArgument(format!("rate points λ {lambdas:?}: they must be positive and ascending")));
     }

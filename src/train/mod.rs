@@ -49,8 +49,8 @@ pub struct TrainConfig {
     /// Image hyperprior: latent channels to widen a resumed model to (see
     /// [`HyperpriorModel::with_latent_channels`](crate::image::HyperpriorModel::with_latent_channels)).
     pub grow_m: Option<usize>,
-    /// Image hyperprior: new trade-offs λ of a resumed model's qualities 1 to 8 (see
-    /// [`HyperpriorModel::with_lambdas`](crate::image::HyperpriorModel::with_lambdas)).
+    /// Variable-rate models (image hyperprior, audio): new trade-offs λ of a resumed model's
+    /// qualities 1 to 8 (see [`GainVectors::retargeted`](crate::latent::gain::GainVectors::retargeted)).
     pub retarget: Option<[f64; LEVELS]>,
     /// Rate–distortion trade-off of a fixed-rate model; variable-rate models train the λ of
     /// the qualities in `qualities` (one at random per step).

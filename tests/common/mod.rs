@@ -79,7 +79,7 @@ pub fn quick_train_config(out: &std::path::Path, architecture: Architecture, ste
 pub fn tiny_audio_bytes(seed: u64) -> Vec<u8> {
     use burn::tensor::backend::Backend;
     Cpu::seed(&Default::default(), seed);
-    let config = nmc::audio::AudioConfig { c: 4, m: 8, n: 8, res: 0 };
+    let config = nmc::audio::AudioConfig::new(4, 8, 8);
     let model = nmc::audio::AudioModel::<Cpu>::new(config, &Default::default());
     model.to_model_file(Architecture::AudioHyperprior(config), 0.0, TrainingRecord::default()).expect("model file")
 }
