@@ -10,15 +10,15 @@ use rand::rngs::StdRng;
 use rand::Rng;
 
 use crate::audio::loss::{mel_distance, stft_distance};
-use crate::audio::{AudioConfig, AudioModel, HOP, HYPER_HOP, MODEL_RATE, RES_DILATIONS};
+use crate::audio::{AudioConfig, AudioModel, HOP, HYPER_HOP, LAMBDAS, MODEL_RATE, RES_DILATIONS};
 use crate::codec::{Architecture, Validation};
 use crate::eval::{audio_files, eval_audio};
-use crate::latent::gain::{valid_lambdas, LEVELS};
+use crate::latent::gain::LEVELS;
 use crate::media::Audio;
 use crate::nn::{load_tensors, number_params, save_tensors, TrainOutput};
 use crate::{Error, Result};
 
-use super::{read_resumed, train, Change, Resumed, StepStats, Task, TrainConfig};
+use super::{checked_lambdas, read_resumed, train, Change, Resumed, StepStats, Task, TrainConfig};
 
 /// Weight of the waveform L1 term in the audio distortion.
 const WAVEFORM_WEIGHT: f64 = 0.1;
@@ -37,13 +37,11 @@ pub fn train_audio<B: AutodiffBackend>(config: &TrainConfig, device: &B::Device)
         resumed => resumed,
     };
     let architecture = resumed.as_ref().map_or(config.architecture, |r| r.file.meta.architecture);
-    let Architecture::AudioHyperprior(audio) = architecture else {
+    if !matches!(architecture, Architecture::AudioHyperprior(_)) {
         return Err(Error::InvalidArgument(format!("{architecture:?} is not an audio model")));
-    };
-    if !valid_lambdas(&audio.lambdas) {
-        return Err(Error::InvalidArgument(format!("rate points λ {:?}: they must be positive and ascending", audio.lambdas)));
     }
-    let task = AudioTask { set: AudioSet::load(&config.data, config.crop)?, data: config.data.display().to_string(), segment: config.crop, lambdas: audio.lambdas };
+    let lambdas = checked_lambdas(&architecture, LAMBDAS)?;
+    let task = AudioTask { set: AudioSet::load(&config.data, config.crop)?, data: config.data.display().to_string(), segment: config.crop, lambdas };
     train::<B, AudioModel<B>>(&task, config, resumed, device)
 }
 

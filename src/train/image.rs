@@ -8,11 +8,11 @@ use rand::rngs::StdRng;
 
 use crate::codec::{Architecture, Validation};
 use crate::image::{FactorizedModel, HyperpriorConfig, HyperpriorModel};
-use crate::latent::gain::{valid_lambdas, IMAGE_LAMBDAS, LEVELS};
+use crate::latent::gain::{IMAGE_LAMBDAS, LEVELS};
 use crate::nn::{load_tensors, save_tensors, TrainOutput};
 use crate::{Error, Result};
 
-use super::{read_resumed, train, Change, ImageSet, Resumed, StepStats, Task, TrainConfig};
+use super::{checked_lambdas, read_resumed, train, Change, ImageSet, Resumed, StepStats, Task, TrainConfig};
 
 /// Trains (or resumes training) an image model on backend `B`.
 pub fn train_image<B: AutodiffBackend>(config: &TrainConfig, device: &B::Device) -> Result<StepStats> {
@@ -24,11 +24,7 @@ pub fn train_image<B: AutodiffBackend>(config: &TrainConfig, device: &B::Device)
         resumed => resumed,
     };
     let architecture = resumed.as_ref().map_or(config.architecture, |r| r.file.meta.architecture);
-    // A factorized model trains one rate (`lambda`) and uses none of the eight.
-    let lambdas = architecture.lambdas().unwrap_or(IMAGE_LAMBDAS);
-    if !valid_lambdas(&lambdas) {
-        return Err(Error::InvalidArgument(format!("rate points λ {lambdas:?}: they must be positive and ascending")));
-    }
+    let lambdas = checked_lambdas(&architecture, IMAGE_LAMBDAS)?;
     let task = ImageTask { set: ImageSet::load(&config.data, config.crop)?, data: config.data.display().to_string(), crop: config.crop, lambdas };
     match architecture {
         Architecture::ImageFactorized(_) => train::<B, FactorizedModel<B>>(&task, config, resumed, device),

@@ -26,7 +26,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::codec::{Architecture, ModelFile, TrainingRecord, TrainingRun, Validation};
-use crate::latent::gain::LEVELS;
+use crate::latent::gain::{valid_lambdas, LEVELS};
 use crate::nn::{load_tensors, number_params, CodecModel, TrainOutput};
 use crate::{Error, Result};
 
@@ -185,6 +185,16 @@ fn read_resumed(config: &TrainConfig) -> Result<Option<Resumed>> {
         }
         None => Ok(None),
     }
+}
+
+/// The trade-offs of a variable-rate architecture's qualities 1 to 8 (`fixed` for a model of one
+/// rate, which uses none of them); `InvalidArgument` unless positive and ascending.
+fn checked_lambdas(architecture: &Architecture, fixed: [f64; LEVELS]) -> Result<[f64; LEVELS]> {
+    let lambdas = architecture.lambdas().unwrap_or(fixed);
+    if !valid_lambdas(&lambdas) {
+        return Err(Error::InvalidArgument(format!("rate points λ {lambdas:?}: they must be positive and ascending")));
+    }
+    Ok(lambdas)
 }
 
 fn train<B: AutodiffBackend, M: CodecModel<B> + AutodiffModule<B>>(
