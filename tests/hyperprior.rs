@@ -63,7 +63,11 @@ fn one_model_codes_every_quality_and_more_quality_costs_more_bytes() {
         assert_eq!((out.width(), out.height()), (image.width(), image.height()));
         sizes.push(bytes.len());
     }
-    assert!(sizes.windows(2).all(|w| w[0] <= w[1]) && sizes[0] < sizes[4], "sizes by quality: {sizes:?}");
+    // This briefly trained model's neighbouring qualities can code within a few bytes of each
+    // other (and its training varies with the other tests of this file, which share the
+    // backend's random state), so only the ends are compared; the shipped model's rate is held
+    // monotonic below.
+    assert!(sizes[0] < sizes[4], "sizes by quality: {sizes:?}");
     for bad in [0.5, 8.5, f32::NAN] {
         let options = EncodeOptions { quality: Some(bad), model: Some(model.clone()), ..Default::default() };
         assert!(matches!(encode(&Media::Image(image.clone()), &options), Err(nmc::Error::InvalidArgument(_))));
@@ -98,15 +102,17 @@ fn resumed_training_widens_the_latent() {
     assert!(err.to_string().contains("cannot be removed"), "{err}");
 }
 
-/// The shipped model's qualities span low to high rates (on Kodak 0.093–1.72 bpp, where the image
-/// issue asks for at least 0.1–1.6): on the sample photo, quality 1 codes at 0.159 bpp and quality
-/// 8 at 2.417 (the previous default, trained for λ 0.0018–0.18: 0.522 and 2.271).
+/// The shipped model's rate rises with the quality, from low to high rates (on Kodak 0.093–1.72
+/// bpp, where the image issue asks for at least 0.1–1.6): on the sample photo, quality 1 codes at
+/// 0.159 bpp and quality 8 at 2.417 (the previous default, trained for λ 0.0018–0.18: 0.522 and
+/// 2.271).
 #[test]
-fn shipped_model_spans_low_to_high_rates() {
+fn shipped_model_rate_rises_with_quality_from_low_to_high() {
     let image = Media::Image(common::sample());
     let bpp = |quality: f32| encode(&image, &EncodeOptions { quality: Some(quality), ..Default::default() }).unwrap().len() as f64 * 8.0 / (320.0 * 320.0);
-    let (low, high) = (bpp(1.0), bpp(8.0));
-    assert!(low < 0.2 && high > 2.3, "{low:.3}–{high:.3} bpp");
+    let rates: Vec<f64> = [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.25, 6.5, 7.75, 8.0].into_iter().map(bpp).collect();
+    assert!(rates.windows(2).all(|w| w[0] < w[1]), "bpp by quality: {rates:?}");
+    assert!(rates[0] < 0.2 && rates[9] > 2.3, "{rates:?}");
 }
 
 /// `nmc train image --resume … --lambdas …` moves a hyperprior's rate points: the run records
