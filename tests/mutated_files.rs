@@ -44,7 +44,9 @@ enum Change {
     Extend { chunk: usize, bytes: Vec<u8> },
     /// Overwrites an aligned 32-bit word with a value (extremes are likely).
     Word { chunk: usize, at: f64, value: u32 },
-    /// Moves a size field of the header (width, height, frames; samples, channels) by `delta`.
+    /// Changes header field `which`: images' width, height (moved by `delta`) or channels; audio's
+    /// samples (moved by 97·`delta`), channels or sample rate; video's width, height or frames
+    /// (moved by `delta`). Listed values are picked by `delta`.
     Field { which: u8, delta: i32 },
 }
 
