@@ -18,7 +18,7 @@ use crate::media::Audio;
 use crate::nn::{load_tensors, number_params, save_tensors, TrainOutput};
 use crate::{Error, Result};
 
-use super::{checked_lambdas, read_resumed, train, Change, Resumed, StepStats, Task, TrainConfig};
+use super::{checked_lambdas, read_resumed, retarget_description, train, Change, Resumed, StepStats, Task, TrainConfig};
 
 /// Weight of the waveform L1 term in the audio distortion.
 const WAVEFORM_WEIGHT: f64 = 0.1;
@@ -66,9 +66,7 @@ fn reshape<B: Backend>(resumed: Resumed, res: Option<usize>, lambdas: Option<[f6
     if res > config.res {
         changes.push(format!("residual units per scale {} → {res} (new units start as the identity)", config.res));
     }
-    if lambdas != config.lambdas {
-        changes.push(format!("rate points λ {:?} → {lambdas:?} (gains interpolated)", config.lambdas));
-    }
+    changes.extend(retarget_description(&config.lambdas, &lambdas));
     if changes.is_empty() {
         return Ok(Resumed { file, change: resumed.change });
     }

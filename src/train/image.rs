@@ -12,7 +12,7 @@ use crate::latent::gain::{IMAGE_LAMBDAS, LEVELS};
 use crate::nn::{load_tensors, save_tensors, TrainOutput};
 use crate::{Error, Result};
 
-use super::{checked_lambdas, read_resumed, train, Change, ImageSet, Resumed, StepStats, Task, TrainConfig};
+use super::{checked_lambdas, read_resumed, retarget_description, train, Change, ImageSet, Resumed, StepStats, Task, TrainConfig};
 
 /// Trains (or resumes training) an image model on backend `B`.
 pub fn train_image<B: AutodiffBackend>(config: &TrainConfig, device: &B::Device) -> Result<StepStats> {
@@ -51,9 +51,7 @@ fn reshape<B: Backend>(resumed: Resumed, m: Option<usize>, lambdas: Option<[f64;
     if m > config.m {
         changes.push(format!("latent channels {} → {m} (new channels start active)", config.m));
     }
-    if lambdas != config.lambdas {
-        changes.push(format!("rate points λ {:?} → {lambdas:?} (gains interpolated)", config.lambdas));
-    }
+    changes.extend(retarget_description(&config.lambdas, &lambdas));
     if changes.is_empty() {
         return Ok(Resumed { file, change: resumed.change });
     }

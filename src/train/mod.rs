@@ -197,6 +197,11 @@ fn checked_lambdas(architecture: &Architecture, fixed: [f64; LEVELS]) -> Result<
     Ok(lambdas)
 }
 
+/// How a resumed model's rate points change, for its training record: `None` if `to` is `from`.
+fn retarget_description(from: &[f64; LEVELS], to: &[f64; LEVELS]) -> Option<String> {
+    (from != to).then(|| format!("rate points λ {from:?} → {to:?} (gains interpolated)"))
+}
+
 fn train<B: AutodiffBackend, M: CodecModel<B> + AutodiffModule<B>>(
     task: &impl Task<B>,
     config: &TrainConfig,
