@@ -9,7 +9,7 @@ fn eval_video_measures_nmc_and_the_classic_codecs() {
     let plot = dir.path().join("video.svg");
     let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/bunny.y4m");
     let out = Command::new(env!("CARGO_BIN_EXE_nmc"))
-        .args(["eval", "video", "--data", sample, "--frames", "3", "--qualities", "2,8", "--steps", "30", "--classic", "--json"])
+        .args(["eval", "video", "--data", sample, "--frames", "3", "--qualities", "2,8", "--steps", "30", "--device", "cpu", "--classic", "--json"])
         .arg(&json)
         .arg("--plot")
         .arg(&plot)
@@ -34,4 +34,13 @@ fn eval_video_measures_nmc_and_the_classic_codecs() {
     } else {
         assert!(stderr.contains("skipped"), "{stderr}");
     }
+}
+
+#[test]
+fn eval_video_refuses_an_unknown_device() {
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/bunny.y4m");
+    let out = Command::new(env!("CARGO_BIN_EXE_nmc")).args(["eval", "video", "--data", sample, "--device", "gpu"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("unknown or unavailable device 'gpu'"), "{stderr}");
 }

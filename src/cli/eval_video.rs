@@ -29,6 +29,9 @@ pub struct VideoArgs {
     /// Fitting steps per group of frames (default: the codec's).
     #[arg(long)]
     steps: Option<usize>,
+    /// Fit on `cpu`, `cuda`, `libtorch` or `libtorch-cuda` (as `nmc encode --device`).
+    #[arg(long, default_value = "cpu")]
+    device: crate::Device,
     /// Also run x264 and x265 (ffmpeg, presets medium and veryslow, CRF sweep) on the same frames.
     #[arg(long)]
     classic: bool,
@@ -68,7 +71,7 @@ pub fn run(args: VideoArgs) -> Result<()> {
     let qualities = if args.qualities.is_empty() { vec![2.0, 4.0, 6.0, 8.0] } else { args.qualities.clone() };
     let mut nmc = Vec::new();
     for q in qualities {
-        let r = eval_video(&video, q, args.steps, true).map_err(|e| e.in_file(&args.data))?;
+        let r = eval_video(&video, q, args.steps, args.device, true).map_err(|e| e.in_file(&args.data))?;
         show("nmc", &r);
         nmc.push(r);
     }

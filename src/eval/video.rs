@@ -71,9 +71,9 @@ fn result(setting: String, source: &Video, bytes: u64, decoded: &Video, encode_s
     })
 }
 
-/// Encodes and decodes `video` with nmc at `quality`, fitting `steps` steps per group.
-pub fn eval_video(video: &Video, quality: f32, steps: Option<usize>, progress: bool) -> Result<VideoResult> {
-    let options = crate::EncodeOptions { quality: Some(quality), steps, progress, ..Default::default() };
+/// Encodes and decodes `video` with nmc at `quality`, fitting `steps` steps per group on `device`.
+pub fn eval_video(video: &Video, quality: f32, steps: Option<usize>, device: crate::Device, progress: bool) -> Result<VideoResult> {
+    let options = crate::EncodeOptions { quality: Some(quality), steps, device, progress, ..Default::default() };
     let t0 = Instant::now();
     let bytes = crate::encode(&Media::Video(video.clone()), &options)?;
     let t1 = Instant::now();
