@@ -24,6 +24,14 @@ fn eval_video_measures_nmc_and_the_classic_codecs() {
     let (low, high) = (&nmc[0], &nmc[1]);
     assert!(low["bpp"].as_f64().unwrap() < high["bpp"].as_f64().unwrap());
     assert!(low["metrics"]["psnr_yuv"].as_f64().unwrap() > 15.0);
+    // Each frame's metrics, whose mean is the clip's.
+    for point in [low, high] {
+        let frames = point["metrics"]["frames"].as_array().unwrap();
+        assert_eq!(frames.len(), 3);
+        let mean = frames.iter().map(|f| f["psnr_rgb"].as_f64().unwrap()).sum::<f64>() / 3.0;
+        assert!((mean - point["metrics"]["psnr_rgb"].as_f64().unwrap()).abs() < 1e-9);
+        assert!(frames.iter().all(|f| f["ms_ssim"].is_null()), "no MS-SSIM below 161 pixels a side");
+    }
     assert!(std::fs::read_to_string(&plot).unwrap().contains("<svg"));
     let ffmpeg = Command::new("ffmpeg").arg("-version").output().is_ok();
     if ffmpeg {

@@ -10,7 +10,7 @@ mod video;
 
 pub use audio::{audio_files, audio_metrics, eval_audio, si_sdr, AudioMetrics, AudioResult};
 pub use metrics::{ms_ssim, psnr};
-pub use video::{eval_video, video_metrics, VideoMetrics, VideoResult, X26x, CRFS, X26X};
+pub use video::{eval_video, video_metrics, FrameMetrics, VideoMetrics, VideoResult, X26x, CRFS, X26X};
 
 use std::path::{Path, PathBuf};
 

@@ -10,12 +10,25 @@ use super::metrics::{ms_ssim, psnr};
 use crate::media::{Media, Video};
 use crate::{Error, Result};
 
-/// Quality of a decoded clip against its source, averaged over frames.
-#[derive(Clone, Copy, Debug, Default, Serialize)]
+/// Quality of a decoded clip against its source: per frame and averaged over frames.
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct VideoMetrics {
     /// PSNR in dB of the Y'CbCr planes weighted 6:1:1 (MSE weighted, per frame).
     pub psnr_yuv: f64,
     /// PSNR in dB over RGB (full-range BT.601 conversion of both clips).
+    pub psnr_rgb: f64,
+    /// MS-SSIM over RGB, for frames of at least 161 pixels on a side.
+    pub ms_ssim: Option<f64>,
+    /// Each frame's, in frame order (the figures above are their means).
+    pub frames: Vec<FrameMetrics>,
+}
+
+/// The quality of one decoded frame.
+#[derive(Clone, Debug, Serialize)]
+pub struct FrameMetrics {
+    /// PSNR in dB of the Y'CbCr planes weighted 6:1:1 (MSE weighted).
+    pub psnr_yuv: f64,
+    /// PSNR in dB over RGB (at most 100).
     pub psnr_rgb: f64,
     /// MS-SSIM over RGB, for frames of at least 161 pixels on a side.
     pub ms_ssim: Option<f64>,
@@ -46,16 +59,25 @@ pub fn video_metrics(reference: &Video, test: &Video) -> Result<VideoMetrics> {
     if shape(reference) != shape(test) {
         return Err(Error::InvalidArgument(format!("clips differ in shape: {:?} vs {:?}", shape(reference), shape(test))));
     }
-    let n = reference.frames().len() as f64;
-    let (mut yuv, mut rgb, mut ssim) = (0.0, 0.0, Some(0.0));
-    for (i, (a, b)) in reference.frames().iter().zip(test.frames()).enumerate() {
-        let mse = crate::video::weighted_mse(a, b).max(1e-10);
-        yuv += 10.0 * (255.0f64.powi(2) / mse).log10() / n;
-        let (ra, rb) = (reference.frame_rgb(i), test.frame_rgb(i));
-        rgb += psnr(&ra, &rb).min(100.0) / n;
-        ssim = ssim.zip(ms_ssim(&ra, &rb, reference.width(), reference.height(), 3)).map(|(s, v)| s + v / n);
-    }
-    Ok(VideoMetrics { psnr_yuv: yuv, psnr_rgb: rgb, ms_ssim: ssim })
+    let frames: Vec<FrameMetrics> = reference
+        .frames()
+        .iter()
+        .zip(test.frames())
+        .enumerate()
+        .map(|(i, (a, b))| {
+            let mse = crate::video::weighted_mse(a, b).max(1e-10);
+            let (ra, rb) = (reference.frame_rgb(i), test.frame_rgb(i));
+            FrameMetrics {
+                psnr_yuv: 10.0 * (255.0f64.powi(2) / mse).log10(),
+                psnr_rgb: psnr(&ra, &rb).min(100.0),
+                ms_ssim: ms_ssim(&ra, &rb, reference.width(), reference.height(), 3),
+            }
+        })
+        .collect();
+    let n = frames.len() as f64;
+    let mean = |f: fn(&FrameMetrics) -> f64| frames.iter().map(f).sum::<f64>() / n;
+    let ms_ssim = frames.iter().map(|f| f.ms_ssim).sum::<Option<f64>>().map(|s| s / n);
+    Ok(VideoMetrics { psnr_yuv: mean(|f| f.psnr_yuv), psnr_rgb: mean(|f| f.psnr_rgb), ms_ssim, frames })
 }
 
 fn result(setting: String, source: &Video, bytes: u64, decoded: &Video, encode_s: f64, decode_s: f64) -> Result<VideoResult> {
