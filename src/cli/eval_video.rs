@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::eval::plot::{rd_plot, Axes};
 use crate::eval::rd::{bd_rate, print_bd_table, RdCurve, RdPoint};
-use crate::eval::{eval_video, VideoMetrics, VideoResult, CRFS, X26X};
+use crate::eval::{eval_video, FrameMetrics, VideoResult, CRFS, X26X};
 use crate::media::Video;
 use crate::{Error, Result};
 
@@ -64,7 +64,7 @@ pub fn run(args: VideoArgs) -> Result<()> {
     println!("{}: {}x{}, {} frames, 4:2:0", args.data.display(), video.width(), video.height(), video.frames().len());
     println!("{:<44} {:>8} {:>9} {:>8} {:>8} {:>8} {:>9} {:>8}", "codec / setting", "bpp", "kbps", "PSNR-YUV", "PSNR-RGB", "MS-SSIM", "encode s", "dec fps");
     let show = |name: &str, r: &VideoResult| {
-        let m = &r.metrics;
+        let m = &r.metrics.mean;
         let ssim = m.ms_ssim.map_or("-".into(), |v| format!("{v:.4}"));
         println!("{:<44} {:>8.4} {:>9.1} {:>8.2} {:>8.2} {:>8} {:>9.1} {:>8.1}", format!("{name} {}", r.setting), r.bpp, r.kbps, m.psnr_yuv, m.psnr_rgb, ssim, r.encode_s, r.decode_fps);
     };
@@ -92,12 +92,12 @@ pub fn run(args: VideoArgs) -> Result<()> {
             curves.push(Curve { name: codec.name.into(), points });
         }
     }
-    let rd = |c: &Curve, quality: fn(&VideoMetrics) -> f64| {
-        RdCurve::new(c.name.clone(), c.points.iter().map(|p| RdPoint { bpp: p.bpp, psnr: quality(&p.metrics), ms_ssim: None }).collect())
+    let rd = |c: &Curve, quality: fn(&FrameMetrics) -> f64| {
+        RdCurve::new(c.name.clone(), c.points.iter().map(|p| RdPoint { bpp: p.bpp, psnr: quality(&p.metrics.mean), ms_ssim: None }).collect())
     };
     if curves.len() > 1 {
         let rows = curves[1..].iter().map(|other| {
-            let bd = |q: fn(&VideoMetrics) -> f64| bd_rate(&rd(other, q), &rd(&curves[0], q));
+            let bd = |q: fn(&FrameMetrics) -> f64| bd_rate(&rd(other, q), &rd(&curves[0], q));
             (other.name.clone(), [bd(|m| m.psnr_yuv), bd(|m| m.psnr_rgb)])
         });
         print_bd_table(["on PSNR-YUV", "on PSNR-RGB"], rows);

@@ -10,25 +10,22 @@ use super::metrics::{ms_ssim, psnr};
 use crate::media::{Media, Video};
 use crate::{Error, Result};
 
-/// Quality of a decoded clip against its source: per frame and averaged over frames.
-#[derive(Clone, Debug, Default, Serialize)]
+/// Quality of a decoded clip against its source: the mean over frames and each frame's.
+#[derive(Clone, Debug, Serialize)]
 pub struct VideoMetrics {
-    /// PSNR in dB of the Y'CbCr planes weighted 6:1:1 (MSE weighted, per frame).
-    pub psnr_yuv: f64,
-    /// PSNR in dB over RGB (full-range BT.601 conversion of both clips).
-    pub psnr_rgb: f64,
-    /// MS-SSIM over RGB, for frames of at least 161 pixels on a side.
-    pub ms_ssim: Option<f64>,
-    /// Each frame's, in frame order (the figures above are their means).
+    /// The means over frames (written beside `frames`, not nested, in JSON).
+    #[serde(flatten)]
+    pub mean: FrameMetrics,
+    /// Each frame's, in frame order.
     pub frames: Vec<FrameMetrics>,
 }
 
-/// The quality of one decoded frame.
+/// The quality of one decoded frame, or its mean over frames.
 #[derive(Clone, Debug, Serialize)]
 pub struct FrameMetrics {
     /// PSNR in dB of the Y'CbCr planes weighted 6:1:1 (MSE weighted).
     pub psnr_yuv: f64,
-    /// PSNR in dB over RGB (at most 100).
+    /// PSNR in dB over RGB (full-range BT.601 conversion of both clips; at most 100).
     pub psnr_rgb: f64,
     /// MS-SSIM over RGB, for frames of at least 161 pixels on a side.
     pub ms_ssim: Option<f64>,
@@ -77,7 +74,7 @@ pub fn video_metrics(reference: &Video, test: &Video) -> Result<VideoMetrics> {
     let n = frames.len() as f64;
     let mean = |f: fn(&FrameMetrics) -> f64| frames.iter().map(f).sum::<f64>() / n;
     let ms_ssim = frames.iter().map(|f| f.ms_ssim).sum::<Option<f64>>().map(|s| s / n);
-    Ok(VideoMetrics { psnr_yuv: mean(|f| f.psnr_yuv), psnr_rgb: mean(|f| f.psnr_rgb), ms_ssim, frames })
+    Ok(VideoMetrics { mean: FrameMetrics { psnr_yuv: mean(|f| f.psnr_yuv), psnr_rgb: mean(|f| f.psnr_rgb), ms_ssim }, frames })
 }
 
 fn result(setting: String, source: &Video, bytes: u64, decoded: &Video, encode_s: f64, decode_s: f64) -> Result<VideoResult> {
