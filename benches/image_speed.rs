@@ -38,8 +38,9 @@ fn main() {
     let encode = median_time(5, || drop(nmc::encode(&media, &EncodeOptions::default()).unwrap()));
     let decode = median_time(5, || drop(nmc::decode(&bytes).unwrap()));
     let mut y = Vec::new();
-    let analysis = median_time(5, || y = tiling::analysis(&image, latent, config.m, DEFAULT_TILING, &device, |x| model.analysis(x)).unwrap());
-    let synthesis = median_time(5, || drop(tiling::synthesis(&y, config.m, latent, &params, DEFAULT_TILING, &device, |y| model.synthesis(y)).unwrap()));
+    let (g_a, g_s) = model.plain_transforms().unwrap();
+    let analysis = median_time(5, || y = tiling::analysis(&image, latent, config.m, DEFAULT_TILING, |x| g_a.forward(x)).unwrap());
+    let synthesis = median_time(5, || drop(tiling::synthesis(&y, config.m, latent, &params, DEFAULT_TILING, |y| g_s.forward(y)).unwrap()));
     let y_tensor = Tensor::<Cpu, 4>::from_data(TensorData::new(y.clone(), [1, config.m, latent.0, latent.1]), &device);
     let z: Vec<f32> = model.hyper_analysis(y_tensor).into_data().to_vec().unwrap();
     let z_hat = IntTensor::from_f32(config.n, latent.0 / HYPER_DOWNSAMPLING, latent.1 / HYPER_DOWNSAMPLING, &z.iter().map(|v| v.round()).collect::<Vec<_>>());

@@ -282,7 +282,8 @@ fn audio_round_trip_info_and_errors() {
     assert!(!f.path("r.nmc").exists());
 }
 
-/// The shipped models write the same bytes with 1 and 2 worker threads (image and audio).
+/// The shipped models write the same bytes with 1 and 2 worker threads (rayon's and
+/// `matrixmultiply`'s; image and audio).
 #[test]
 fn one_and_two_threads_write_the_same_bytes() {
     let f = Fixture::new();
@@ -294,6 +295,7 @@ fn one_and_two_threads_write_the_same_bytes() {
                 let out = f.path(&format!("t{threads}.nmc"));
                 let run = Command::new(env!("CARGO_BIN_EXE_nmc"))
                     .env("RAYON_NUM_THREADS", threads)
+                    .env("MATMUL_NUM_THREADS", threads)
                     .args(["encode", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--force"])
                     .output()
                     .unwrap();

@@ -1,7 +1,8 @@
 //! Bit-exact decoding across backends: the same image coded with burn's `flex` and `ndarray`
 //! CPU backends, and each file decoded with both. The symbols and probability tables come from
 //! integer arithmetic, so every decoder reads the same symbols; only the float synthesis may
-//! round differently (±1 per sample).
+//! round differently (±1 per sample). (The image transforms g_a and g_s run on plain slices
+//! whatever the backend; the backend runs h_a.)
 
 mod common;
 
@@ -10,7 +11,7 @@ use std::path::Path;
 use burn::backend::NdArray;
 use nmc::codec::{Architecture, Cpu, EncodeOptions, MediaCodec, ModelFile};
 use nmc::container::{Container, Header};
-use nmc::image::{FactorizedCodec, HyperpriorCodec};
+use nmc::image::HyperpriorCodec;
 use nmc::{Image, Media};
 
 fn encode(codec: &dyn MediaCodec, image: &Image) -> Vec<u8> {
@@ -44,16 +45,6 @@ fn check(codecs: [&dyn MediaCodec; 2]) {
     let differ = files[0].iter().zip(&files[1]).filter(|(a, b)| a != b).count() + files[0].len().abs_diff(files[1].len());
     eprintln!("flex vs ndarray encodes: {} vs {} bytes, {differ} bytes differ", files[0].len(), files[1].len());
     assert_eq!(files[0], files[1], "encoders on both backends write the same bytes");
-}
-
-#[test]
-fn factorized_decodes_identically_on_both_backends() {
-    let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("format-spec/vectors/image/tiny.nmcm")).unwrap();
-    let file = ModelFile::parse(&bytes).unwrap();
-    let Architecture::ImageFactorized(config) = file.meta.architecture else { panic!("factorized vector model") };
-    let flex = FactorizedCodec::<Cpu>::new(&file, config, Default::default()).unwrap();
-    let ndarray = FactorizedCodec::<NdArray>::new(&file, config, Default::default()).unwrap();
-    check([&flex, &ndarray]);
 }
 
 /// The shipped hyperprior: a fixed model, so the check is the same on every run (a tiny model

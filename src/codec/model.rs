@@ -45,7 +45,7 @@ impl Model {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let file = ModelFile::parse(bytes)?;
         let codec: Box<dyn MediaCodec> = match file.meta.architecture {
-            Architecture::ImageFactorized(config) => Box::new(FactorizedCodec::<Cpu>::new(&file, config, Default::default())?),
+            Architecture::ImageFactorized(config) => Box::new(FactorizedCodec::new(&file, config)?),
             Architecture::ImageHyperprior(config) => Box::new(HyperpriorCodec::<Cpu>::new(&file, config, Default::default())?),
             Architecture::AudioHyperprior(config) => Box::new(AudioCodec::<Cpu>::new(&file, config, Default::default())?),
             Architecture::VideoInr => Box::new(VideoCodec::new(&file)?),

@@ -11,7 +11,7 @@ use crate::entropy::{TableSet, MAX_TABLE_LEN};
 use crate::latent::{add_uniform_noise, round_ste, EntropyBottleneck};
 use crate::Result;
 
-use super::transforms::{Analysis, Synthesis};
+use super::transforms::{Analysis, PlainAnalysis, PlainSynthesis, Synthesis};
 use crate::nn::{wrong_architecture, CodecModel, TrainOutput};
 
 /// Architecture of a factorized image model.
@@ -51,6 +51,11 @@ impl<B: Backend> FactorizedModel<B> {
     /// Runs g_s.
     pub fn synthesis(&self, y: Tensor<B, 4>) -> Tensor<B, 4> {
         self.g_s.forward(y)
+    }
+
+    /// g_a and g_s on plain slices, as the codecs run them.
+    pub fn plain_transforms(&self) -> Result<(PlainAnalysis, PlainSynthesis)> {
+        Ok((self.g_a.to_plain()?, self.g_s.to_plain()?))
     }
 
     /// Training pass: noisy latents for the rate, straight-through rounding for the distortion.

@@ -4,8 +4,6 @@
 //! `round(y - median_c)` → range coding with channel `c`'s integer table → chunk `YLAT`.
 //! Decoding reverses it; only the synthesis transform (after all symbols are decoded) uses floats.
 
-use burn::tensor::backend::Backend;
-
 use crate::codec::{Cpu, EncodeOptions, MediaCodec, ModelFile};
 use crate::container::{Chunk, Container, FourCc, Header, ImageParams, MediaParams, ModelId};
 use crate::entropy::{self, TableSet};
@@ -18,26 +16,27 @@ use crate::container::find_chunk;
 use crate::entropy::channel_indexes;
 use crate::nn::to_vec;
 use super::tiling::{self, DEFAULT_TILING};
-use super::{FactorizedConfig, FactorizedModel, DOWNSAMPLING};
+use super::{FactorizedConfig, FactorizedModel, PlainAnalysis, PlainSynthesis, DOWNSAMPLING};
 
-/// A loaded factorized image model, ready to code.
-pub struct FactorizedCodec<B: Backend = Cpu> {
-    model: FactorizedModel<B>,
-    device: B::Device,
+/// A loaded factorized image model, ready to code (its transforms on plain slices).
+pub struct FactorizedCodec {
+    g_a: PlainAnalysis,
+    g_s: PlainSynthesis,
     tables: TableSet,
     medians: Vec<f32>,
     id: ModelId,
 }
 
-impl<B: Backend> FactorizedCodec<B> {
-    /// Builds the codec from a parsed model file, on `device`.
-    pub fn new(file: &ModelFile, config: FactorizedConfig, device: B::Device) -> Result<Self> {
-        let model = load_tensors(FactorizedModel::<B>::new(config, &device), &file.tensors)?;
+impl FactorizedCodec {
+    /// Builds the codec from a parsed model file.
+    pub fn new(file: &ModelFile, config: FactorizedConfig) -> Result<Self> {
+        let model = load_tensors(FactorizedModel::<Cpu>::new(config, &Default::default()), &file.tensors)?;
         if file.tables.len() != config.m {
             return Err(Error::Model(format!("{} entropy tables for {} latent channels", file.tables.len(), config.m)));
         }
         let medians = to_vec(model.bottleneck().medians())?;
-        Ok(Self { model, device, tables: file.tables.clone(), medians, id: file.id })
+        let (g_a, g_s) = model.plain_transforms()?;
+        Ok(Self { g_a, g_s, tables: file.tables.clone(), medians, id: file.id })
     }
 
     fn channels(&self) -> usize {
@@ -59,7 +58,7 @@ pub fn latent_symbols(nmc_file: &[u8], model_file: &[u8]) -> Result<Vec<i32>> {
     entropy::decode(payload, &channel_indexes(model.tables.len(), plane, 0), &model.tables)
 }
 
-impl<B: Backend> MediaCodec for FactorizedCodec<B> {
+impl MediaCodec for FactorizedCodec {
     fn model_id(&self) -> ModelId {
         self.id
     }
@@ -80,7 +79,7 @@ impl<B: Backend> MediaCodec for FactorizedCodec<B> {
         let (ph, pw) = padded_size(image.width(), image.height(), DOWNSAMPLING);
         let (lh, lw) = (ph / DOWNSAMPLING, pw / DOWNSAMPLING);
         let plane = lh * lw;
-        let y = tiling::analysis(image, (lh, lw), self.channels(), DEFAULT_TILING, &self.device, |x| self.model.analysis(x))?;
+        let y = tiling::analysis(image, (lh, lw), self.channels(), DEFAULT_TILING, |x| self.g_a.forward(x))?;
         // Round half to even, as the tensor op did before tiling (an encoder choice; see FORMAT.md).
         let symbols: Vec<i32> = y.iter().enumerate().map(|(i, &v)| (v - self.medians[i / plane]).round_ties_even() as i32).collect();
         let payload = entropy::encode(&symbols, &channel_indexes(self.channels(), plane, 0), &self.tables)?;
@@ -98,7 +97,7 @@ impl<B: Backend> MediaCodec for FactorizedCodec<B> {
         let symbols = entropy::decode(find_chunk(chunks, FourCc::YLAT)?, &channel_indexes(c, lh * lw, 0), &self.tables)?;
         let plane = lh * lw;
         let y_hat: Vec<f32> = symbols.iter().enumerate().map(|(i, &s)| s as f32 + self.medians[i / plane]).collect();
-        let image = tiling::synthesis(&y_hat, c, (lh, lw), &params, DEFAULT_TILING, &self.device, |y| self.model.synthesis(y))?;
+        let image = tiling::synthesis(&y_hat, c, (lh, lw), &params, DEFAULT_TILING, |y| self.g_s.forward(y))?;
         Ok(Media::Image(image))
     }
 }

@@ -19,7 +19,7 @@ use crate::codec::Architecture;
 use crate::entropy::{TableSet, MAX_TABLE_LEN};
 use crate::Result;
 
-use super::transforms::{Analysis, Synthesis};
+use super::transforms::{Analysis, PlainAnalysis, PlainSynthesis, Synthesis};
 use crate::nn::{wrong_architecture, CodecModel, TrainOutput};
 
 /// Downsampling of the hyper-latent relative to the latent.
@@ -193,6 +193,11 @@ impl<B: Backend> HyperpriorModel<B> {
     /// Runs g_s.
     pub fn synthesis(&self, y: Tensor<B, 4>) -> Tensor<B, 4> {
         self.g_s.forward(y)
+    }
+
+    /// g_a and g_s on plain slices, as the codecs run them.
+    pub fn plain_transforms(&self) -> Result<(PlainAnalysis, PlainSynthesis)> {
+        Ok((self.g_a.to_plain()?, self.g_s.to_plain()?))
     }
 
     /// The gain vectors of the qualities.

@@ -23,13 +23,13 @@ use crate::nn::fixed::{IntHyperSynthesis, IntTensor, ACT_FRAC_BITS};
 use crate::nn::{load_tensors, save_tensors};
 use crate::{Error, Result};
 
-use super::pixels::{padded_size, rgb_planes};
+use super::pixels::{padded_size, rgb_window};
 use super::refine::Refinement;
 use crate::container::find_chunk;
 use crate::entropy::channel_indexes;
 use crate::nn::to_vec;
 use super::tiling::{self, DEFAULT_TILING};
-use super::{HyperpriorConfig, HyperpriorModel, DOWNSAMPLING, HYPER_DOWNSAMPLING};
+use super::{HyperpriorConfig, HyperpriorModel, PlainAnalysis, PlainSynthesis, DOWNSAMPLING, HYPER_DOWNSAMPLING};
 
 /// Quality used when none is asked for.
 const DEFAULT_QUALITY: f32 = 4.0;
@@ -40,6 +40,8 @@ const BLOCK: usize = DOWNSAMPLING * HYPER_DOWNSAMPLING;
 /// A loaded hyperprior image model, ready to code.
 pub struct HyperpriorCodec<B: Backend = Cpu> {
     model: HyperpriorModel<B>,
+    g_a: PlainAnalysis,
+    g_s: PlainSynthesis,
     device: B::Device,
     h_s: IntHyperSynthesis,
     /// Hyper-latent medians on the activation grid (integers).
@@ -77,7 +79,8 @@ impl<B: Backend> HyperpriorCodec<B> {
             )));
         }
         let medians_q = to_vec(model.hyper_medians())?.into_iter().map(|m| (m * unit()).round() as i32).collect();
-        Ok(Self { h_s: model.int_hyper_synthesis()?, model, device, medians_q, tables: file.tables.clone(), config, id: file.id })
+        let (g_a, g_s) = model.plain_transforms()?;
+        Ok(Self { h_s: model.int_hyper_synthesis()?, model, g_a, g_s, device, medians_q, tables: file.tables.clone(), config, id: file.id })
     }
 
     /// Means (activation format) and Gaussian table indexes of every latent element, from the
@@ -117,7 +120,7 @@ impl<B: Backend> MediaCodec for HyperpriorCodec<B> {
             super::refine::check_size(image.width() as usize, image.height() as usize)?;
         }
         let (gain, _) = self.model.gain_vectors().at_stored(stored)?;
-        let mut y = tiling::analysis(image, (s.lh, s.lw), m, DEFAULT_TILING, &self.device, |x| self.model.analysis(x))?;
+        let mut y = tiling::analysis(image, (s.lh, s.lw), m, DEFAULT_TILING, |x| self.g_a.forward(x))?;
         y.iter_mut().enumerate().for_each(|(i, v)| *v *= gain[i / plane]);
         let y_shape = [1, m, s.lh, s.lw];
         let z = to_vec(self.model.hyper_analysis(Tensor::<B, 4>::from_data(TensorData::new(y.clone(), y_shape), &self.device)))?;
@@ -131,7 +134,7 @@ impl<B: Backend> MediaCodec for HyperpriorCodec<B> {
                 let refinement = Refinement {
                     tensors: &save_tensors(&self.model),
                     config: self.config,
-                    planes: rgb_planes(&image.to_rgb()?, (width, height), 0..height, 0..width),
+                    planes: rgb_window(&image.to_rgb()?, (width, height), 0..height, 0..width).to_planar(),
                     size: (height, width),
                     y: (y, y_shape),
                     z: (z, [1, self.config.n, s.zh, s.zw]),
@@ -178,7 +181,7 @@ impl<B: Backend> MediaCodec for HyperpriorCodec<B> {
             .enumerate()
             .map(|(i, (&v, &mu))| (v as f32 + mu as f32 / unit()) * inv_gain[i / plane])
             .collect();
-        let image = tiling::synthesis(&y_hat, self.config.m, (s.lh, s.lw), &params, DEFAULT_TILING, &self.device, |y| self.model.synthesis(y))?;
+        let image = tiling::synthesis(&y_hat, self.config.m, (s.lh, s.lw), &params, DEFAULT_TILING, |y| self.g_s.forward(y))?;
         Ok(Media::Image(image))
     }
 }

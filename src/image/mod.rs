@@ -13,4 +13,4 @@ pub use factorized_codec::{latent_symbols, FactorizedCodec};
 pub use hyperprior_codec::HyperpriorCodec;
 pub use factorized::{FactorizedConfig, FactorizedModel};
 pub use hyperprior::{HyperpriorConfig, HyperpriorModel, HYPER_DOWNSAMPLING};
-pub use transforms::{Analysis, Synthesis, DOWNSAMPLING};
+pub use transforms::{Analysis, PlainAnalysis, PlainSynthesis, Synthesis, DOWNSAMPLING};

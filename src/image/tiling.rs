@@ -3,15 +3,12 @@
 //! is kept, so the result equals untiled processing up to float rounding while memory stays
 //! bounded by the tile size, whatever the image size.
 
-use burn::tensor::{Tensor, TensorData};
-
-use burn::tensor::backend::Backend;
 use crate::container::ImageParams;
 use crate::media::Image;
+use crate::nn::plain2d::FeatureMap;
 use crate::Result;
 
-use crate::nn::to_vec;
-use super::pixels::rgb_planes;
+use super::pixels::rgb_window;
 use super::DOWNSAMPLING;
 
 /// Tile side and halo, in latent pixels (one latent pixel is 16×16 image pixels).
@@ -23,8 +20,8 @@ pub struct Tiling {
     pub halo: usize,
 }
 
-/// Tiles of 512×512 image pixels with a 64-pixel halo.
-pub const DEFAULT_TILING: Tiling = Tiling { tile: 32, halo: 4 };
+/// Tiles of 768×768 image pixels (a 768×512 image is one tile) with a 64-pixel halo.
+pub const DEFAULT_TILING: Tiling = Tiling { tile: 48, halo: 4 };
 
 /// Ranges `(window, centre)` along one axis of `len` latent pixels.
 fn spans(len: usize, t: Tiling) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
@@ -38,29 +35,20 @@ fn spans(len: usize, t: Tiling) -> Vec<(std::ops::Range<usize>, std::ops::Range<
 
 /// Runs the analysis `g_a` over an RGB image padded (by edge replication) to `lh×lw` latent
 /// pixels; returns the latent, `channels × lh × lw`, planar.
-pub fn analysis<B: Backend>(
-    image: &Image,
-    (lh, lw): (usize, usize),
-    channels: usize,
-    tiling: Tiling,
-    device: &B::Device,
-    g_a: impl Fn(Tensor<B, 4>) -> Tensor<B, 4>,
-) -> Result<Vec<f32>> {
+pub fn analysis(image: &Image, (lh, lw): (usize, usize), channels: usize, tiling: Tiling, g_a: impl Fn(&FeatureMap) -> FeatureMap) -> Result<Vec<f32>> {
     let rgb = image.to_rgb()?;
     let (w, h) = (image.width() as usize, image.height() as usize);
     let d = DOWNSAMPLING;
     let mut latent = vec![0f32; channels * lh * lw];
     for (wy, cy) in spans(lh, tiling) {
         for (wx, cx) in spans(lw, tiling) {
-            let (th, tw) = (wy.len() * d, wx.len() * d);
-            let planes = rgb_planes(&rgb, (w, h), wy.start * d..wy.end * d, wx.start * d..wx.end * d);
-            let tile = g_a(Tensor::from_data(TensorData::new(planes, [1, 3, th, tw]), device));
-            let values = to_vec(tile)?;
-            for c in 0..channels {
-                for y in cy.clone() {
-                    let src = (c * wy.len() + y - wy.start) * wx.len() + (cx.start - wx.start);
-                    let dst = (c * lh + y) * lw + cx.start;
-                    latent[dst..dst + cx.len()].copy_from_slice(&values[src..src + cx.len()]);
+            let tile = g_a(&rgb_window(&rgb, (w, h), wy.start * d..wy.end * d, wx.start * d..wx.end * d));
+            for y in cy.clone() {
+                for x in cx.clone() {
+                    let pixel = &tile.data[((y - wy.start) * tile.width + x - wx.start) * channels..][..channels];
+                    for (c, &v) in pixel.iter().enumerate() {
+                        latent[(c * lh + y) * lw + x] = v;
+                    }
                 }
             }
         }
@@ -70,37 +58,32 @@ pub fn analysis<B: Backend>(
 
 /// Runs the synthesis `g_s` over a latent (`channels × lh × lw`, planar) and returns the image
 /// described by `params`, clamped and rounded to 8 bits.
-pub fn synthesis<B: Backend>(
+pub fn synthesis(
     latent: &[f32],
     channels: usize,
     (lh, lw): (usize, usize),
     params: &ImageParams,
     tiling: Tiling,
-    device: &B::Device,
-    g_s: impl Fn(Tensor<B, 4>) -> Tensor<B, 4>,
+    g_s: impl Fn(&FeatureMap) -> FeatureMap,
 ) -> Result<Image> {
     let (w, h) = (params.width as usize, params.height as usize);
     let d = DOWNSAMPLING;
     let mut rgb = vec![0u8; 3 * w * h];
     for (wy, cy) in spans(lh, tiling) {
         for (wx, cx) in spans(lw, tiling) {
-            let mut values = Vec::with_capacity(channels * wy.len() * wx.len());
-            for c in 0..channels {
-                for y in wy.clone() {
-                    let start = (c * lh + y) * lw;
-                    values.extend_from_slice(&latent[start + wx.start..start + wx.end]);
+            let mut tile = FeatureMap { height: wy.len(), width: wx.len(), channels, data: Vec::with_capacity(channels * wy.len() * wx.len()) };
+            for y in wy.clone() {
+                for x in wx.clone() {
+                    tile.data.extend((0..channels).map(|c| latent[(c * lh + y) * lw + x]));
                 }
             }
-            let input = Tensor::from_data(TensorData::new(values, [1, channels, wy.len(), wx.len()]), device);
-            let planes = to_vec(g_s(input))?;
-            let (th, tw) = (wy.len() * d, wx.len() * d);
+            let out = g_s(&tile);
             for y in cy.start * d..(cy.end * d).min(h) {
-                for x in cx.start * d..(cx.end * d).min(w) {
-                    let (ty, tx) = (y - wy.start * d, x - wx.start * d);
-                    for c in 0..3 {
-                        let v = planes[(c * th + ty) * tw + tx];
-                        rgb[(y * w + x) * 3 + c] = (v.clamp(0.0, 1.0) * 255.0).round() as u8;
-                    }
+                let x = cx.start * d..(cx.end * d).min(w);
+                let from = ((y - wy.start * d) * out.width + x.start - wx.start * d) * 3;
+                let values = &out.data[from..from + 3 * x.len()];
+                for (dst, v) in rgb[(y * w + x.start) * 3..(y * w + x.end) * 3].iter_mut().zip(values) {
+                    *dst = (v.clamp(0.0, 1.0) * 255.0).round() as u8;
                 }
             }
         }
@@ -124,13 +107,14 @@ mod tests {
         let size = (3, 5);
         let whole = Tiling { tile: 64, halo: 0 };
         let small = Tiling { tile: 1, halo: 3 };
-        let a = analysis(&image, size, 6, whole, &Default::default(), |x| model.analysis(x)).unwrap();
-        let b = analysis(&image, size, 6, small, &Default::default(), |x| model.analysis(x)).unwrap();
+        let (g_a, g_s) = model.plain_transforms().unwrap();
+        let a = analysis(&image, size, 6, whole, |x| g_a.forward(x)).unwrap();
+        let b = analysis(&image, size, 6, small, |x| g_a.forward(x)).unwrap();
         let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
         assert!(worst < 1e-4, "latent differs by {worst}");
         let params = ImageParams { width: w, height: h, channels: 3, bit_depth: 8 };
-        let ia = synthesis(&a, 6, size, &params, whole, &Default::default(), |y| model.synthesis(y)).unwrap();
-        let ib = synthesis(&a, 6, size, &params, small, &Default::default(), |y| model.synthesis(y)).unwrap();
+        let ia = synthesis(&a, 6, size, &params, whole, |y| g_s.forward(y)).unwrap();
+        let ib = synthesis(&a, 6, size, &params, small, |y| g_s.forward(y)).unwrap();
         let differ = ia.pixels().iter().zip(ib.pixels()).filter(|(x, y)| x != y).count();
         assert!(differ * 1000 <= ia.pixels().len(), "{differ} samples differ");
     }

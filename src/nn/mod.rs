@@ -5,6 +5,7 @@ mod gdn;
 mod layers;
 mod model;
 pub mod plain;
+pub mod plain2d;
 mod store;
 
 pub use gdn::Gdn;

@@ -27,16 +27,16 @@ fn block_cols(m: usize, k: usize) -> usize {
 
 /// A strided matrix inside a slice: element `(r, c)` at `offset + r·row + c·col`.
 #[derive(Clone, Copy)]
-struct View {
-    offset: usize,
-    row: usize,
-    col: usize,
+pub(super) struct View {
+    pub(super) offset: usize,
+    pub(super) row: usize,
+    pub(super) col: usize,
 }
 
 /// `dst += lhs · rhs` for an `m × k` `lhs` and a `k × n` `rhs` (ndarray's matrix product, i.e.
 /// `matrixmultiply`'s strided kernels).
 #[allow(clippy::too_many_arguments)]
-fn matmul_add(m: usize, n: usize, k: usize, dst: &mut [f32], d: View, lhs: &[f32], l: View, rhs: &[f32], r: View) {
+pub(super) fn matmul_add(m: usize, n: usize, k: usize, dst: &mut [f32], d: View, lhs: &[f32], l: View, rhs: &[f32], r: View) {
     const FITS: &str = "matrix view inside its slice";
     let mut dst = ArrayViewMut2::from_shape((m, n).strides((d.row, d.col)), &mut dst[d.offset..]).expect(FITS);
     let lhs = ArrayView2::from_shape((m, k).strides((l.row, l.col)), &lhs[l.offset..]).expect(FITS);
@@ -59,7 +59,7 @@ fn per_tap(w: &[f32], cout: usize, cin: usize, taps: usize, swap: bool) -> Vec<f
     out
 }
 
-fn bias_of<B: Backend>(bias: &Option<burn::module::Param<burn::tensor::Tensor<B, 1>>>, cout: usize) -> Result<Vec<f32>> {
+pub(super) fn bias_of<B: Backend>(bias: &Option<burn::module::Param<burn::tensor::Tensor<B, 1>>>, cout: usize) -> Result<Vec<f32>> {
     bias.as_ref().map_or(Ok(vec![0.0; cout]), |b| to_vec(b.val()))
 }
 

@@ -1,0 +1,333 @@
+//! 2-D layers on plain `f32` slices: the CPU inference form of the image transforms (strided
+//! `k × k` convolutions, their transposes, GDN) for coding. Feature maps are pixel-major
+//! (`[H, W, C]`), so that the kernel's taps along a row of the input are one contiguous run. A
+//! convolution copies the neighbourhoods of a block of output pixels into the rows of a matrix
+//! (im2col) and multiplies it by the weights in one product (`matrixmultiply`, through
+//! `ndarray`, whose threading runs products this large on every core). A stride-2 transposed
+//! convolution runs as a stride-1 3 × 3 convolution with one group of output channels per
+//! output phase, whose pixels a depth-to-space shuffle then interleaves (sub-pixel
+//! convolution). Every output is summed in a fixed order, so a result depends on the input
+//! alone, not on the thread count. The burn layers stay the training form; tests hold the two
+//! to float rounding.
+
+use burn::nn::conv::{Conv2d as BurnConv2d, ConvTranspose2d};
+use burn::nn::PaddingConfig2d;
+use burn::tensor::backend::Backend;
+
+use super::plain::{bias_of, matmul_add, View};
+use super::{to_vec, Gdn};
+use crate::{Error, Result};
+
+/// Values per matrix-product block (the im2col rows of a block of output pixels): large enough
+/// that the product is worth splitting over threads, small enough to stay in the caches.
+const BLOCK_VALUES: usize = 1 << 20;
+
+/// Feature maps `[height, width, channels]`, pixel-major.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeatureMap {
+    /// Rows.
+    pub height: usize,
+    /// Columns.
+    pub width: usize,
+    /// Values per pixel.
+    pub channels: usize,
+    /// `height · width · channels` values, pixel by pixel.
+    pub data: Vec<f32>,
+}
+
+impl FeatureMap {
+    /// Pixel-major maps from planar ones (`[channels, height, width]`).
+    pub fn from_planar(planes: &[f32], channels: usize, height: usize, width: usize) -> Self {
+        let plane = height * width;
+        debug_assert_eq!(planes.len(), channels * plane);
+        let mut data = vec![0.0; planes.len()];
+        for (c, values) in planes.chunks_exact(plane.max(1)).enumerate() {
+            for (p, &v) in values.iter().enumerate() {
+                data[p * channels + c] = v;
+            }
+        }
+        Self { height, width, channels, data }
+    }
+
+    /// The maps as planes, `[channels, height, width]`.
+    pub fn to_planar(&self) -> Vec<f32> {
+        let plane = self.height * self.width;
+        let mut planes = vec![0.0; self.data.len()];
+        for (p, pixel) in self.data.chunks_exact(self.channels).enumerate() {
+            for (c, &v) in pixel.iter().enumerate() {
+                planes[c * plane + p] = v;
+            }
+        }
+        planes
+    }
+}
+
+/// A square convolution with stride and zero padding: `[H, W, cin] → [H′, W′, cout]`.
+pub struct Conv2d {
+    cin: usize,
+    cout: usize,
+    kernel: usize,
+    stride: usize,
+    pad: usize,
+    /// `[kernel · kernel · cin, cout]`, rows in (ky, kx, input channel) order.
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl Conv2d {
+    /// The layer of a trained burn convolution with a square kernel, equal strides and equal
+    /// padding on every side.
+    pub fn from_conv<B: Backend>(conv: &BurnConv2d<B>) -> Result<Self> {
+        let [cout, cin, kh, kw] = conv.weight.dims();
+        let pad = match conv.padding {
+            PaddingConfig2d::Explicit(a, b, c, d) if a == b && b == c && c == d => a,
+            PaddingConfig2d::Valid => 0,
+            _ => return Err(Error::Model("2-D convolution needs equal explicit padding on every side".into())),
+        };
+        if kh != kw || conv.groups != 1 || conv.stride[0] != conv.stride[1] || conv.dilation != [1, 1] || pad >= kh {
+            return Err(Error::Model("2-D convolution needs a square kernel, equal strides, no groups or dilation".into()));
+        }
+        let w = to_vec(conv.weight.val())?;
+        let mut weight = vec![0.0; w.len()];
+        for o in 0..cout {
+            for i in 0..cin {
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        weight[((ky * kw + kx) * cin + i) * cout + o] = w[((o * cin + i) * kh + ky) * kw + kx];
+                    }
+                }
+            }
+        }
+        Ok(Self { cin, cout, kernel: kh, stride: conv.stride[0], pad, weight, bias: bias_of(&conv.bias, cout)? })
+    }
+
+    /// Output size for an input of `height × width` (0 where the padded input is smaller than
+    /// the kernel).
+    pub fn output_size(&self, height: usize, width: usize) -> (usize, usize) {
+        let out = |len: usize| (len + 2 * self.pad).checked_sub(self.kernel).map_or(0, |span| span / self.stride + 1);
+        (out(height), out(width))
+    }
+
+    /// Applies the layer.
+    pub fn forward(&self, x: &FeatureMap) -> FeatureMap {
+        debug_assert_eq!(x.channels, self.cin);
+        let (height, width) = self.output_size(x.height, x.width);
+        let row_len = self.kernel * self.kernel * self.cin;
+        let mut data: Vec<f32> = self.bias.iter().copied().cycle().take(height * width * self.cout).collect();
+        let rows_per_block = (BLOCK_VALUES / (width * row_len).max(1)).max(1);
+        let mut cols = vec![0.0; rows_per_block.min(height) * width * row_len];
+        for (block, out) in data.chunks_mut(rows_per_block * width * self.cout).enumerate() {
+            let pixels = out.len() / self.cout;
+            let cols = &mut cols[..pixels * row_len];
+            for (r, row) in cols.chunks_mut(width * row_len).enumerate() {
+                self.gather_row(x, block * rows_per_block + r, row);
+            }
+            let whole = |row| View { offset: 0, row, col: 1 };
+            matmul_add(pixels, self.cout, row_len, out, whole(self.cout), cols, whole(row_len), &self.weight, whole(self.cout));
+        }
+        FeatureMap { height, width, channels: self.cout, data }
+    }
+
+    /// The im2col rows of output row `oy`: for each output pixel, its `kernel × kernel`
+    /// neighbourhood of input pixels (zeros outside the input).
+    fn gather_row(&self, x: &FeatureMap, oy: usize, rows: &mut [f32]) {
+        let (k, c) = (self.kernel, self.cin);
+        let span = k * c;
+        for (ox, row) in rows.chunks_mut(k * span).enumerate() {
+            let left = (ox * self.stride) as isize - self.pad as isize;
+            for (ky, taps) in row.chunks_mut(span).enumerate() {
+                let iy = (oy * self.stride + ky) as isize - self.pad as isize;
+                if iy < 0 || iy >= x.height as isize {
+                    taps.fill(0.0);
+                    continue;
+                }
+                let line = &x.data[iy as usize * x.width * c..(iy as usize + 1) * x.width * c];
+                if left >= 0 && left as usize + k <= x.width {
+                    taps.copy_from_slice(&line[left as usize * c..(left as usize + k) * c]);
+                    continue;
+                }
+                for (kx, tap) in taps.chunks_mut(c).enumerate() {
+                    let ix = left + kx as isize;
+                    if ix < 0 || ix >= x.width as isize {
+                        tap.fill(0.0);
+                    } else {
+                        tap.copy_from_slice(&line[ix as usize * c..(ix as usize + 1) * c]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A transposed convolution that doubles the size exactly (stride 2, padding `k / 2`, output
+/// padding 1, odd `k ≤ 5`): `[H, W, cin] → [2H, 2W, cout]`.
+pub struct ConvUp2d {
+    /// The 3 × 3 stride-1 convolution to `[H, W, 4 · cout]`, output phase `(a, b)` (the
+    /// output pixel `(2y + a, 2x + b)`) in channels `(2a + b) · cout ..`.
+    phases: Conv2d,
+    cout: usize,
+}
+
+impl ConvUp2d {
+    /// The layer of a trained burn transposed convolution of that shape.
+    pub fn from_conv_transpose<B: Backend>(conv: &ConvTranspose2d<B>) -> Result<Self> {
+        let [cin, cout, kh, kw] = conv.weight.dims();
+        let pad = kh / 2;
+        if kh != kw || kh % 2 == 0 || kh > 5 || conv.groups != 1 || conv.stride != [2, 2] || conv.dilation != [1, 1] || conv.padding != [pad, pad] || conv.padding_out != [1, 1] {
+            return Err(Error::Model("a doubling transposed convolution needs an odd square kernel of at most 5, stride 2, padding k/2 and output padding 1".into()));
+        }
+        let w = to_vec(conv.weight.val())?;
+        // Output `2y + a` takes input `y + d` through tap `a + pad − 2d`; with `pad ≤ 2`, `d`
+        // lies in −1..=1: the 3 × 3 neighbourhood `e = d + 1`.
+        let tap = |phase: usize, e: usize| (phase + pad + 2).checked_sub(2 * e).filter(|&t| t < kh);
+        let mut weight = vec![0.0; 9 * cin * 4 * cout];
+        let taps = (0..3).flat_map(|ey| (0..3).map(move |ex| (ey, ex)));
+        let phases = [(0, 0), (0, 1), (1, 0), (1, 1)];
+        for ((ey, ex), (phase, (a, b))) in taps.flat_map(|t| phases.into_iter().enumerate().map(move |p| (t, p))) {
+            let (Some(ky), Some(kx)) = (tap(a, ey), tap(b, ex)) else { continue };
+            for i in 0..cin {
+                let row = ((ey * 3 + ex) * cin + i) * 4 * cout + phase * cout;
+                for o in 0..cout {
+                    weight[row + o] = w[((i * cout + o) * kh + ky) * kw + kx];
+                }
+            }
+        }
+        let bias = bias_of(&conv.bias, cout)?.repeat(4);
+        Ok(Self { phases: Conv2d { cin, cout: 4 * cout, kernel: 3, stride: 1, pad: 1, weight, bias }, cout })
+    }
+
+    /// Applies the layer.
+    pub fn forward(&self, x: &FeatureMap) -> FeatureMap {
+        let phases = self.phases.forward(x);
+        let (c, width) = (self.cout, 2 * x.width);
+        let mut data = vec![0.0; phases.data.len()];
+        for (p, groups) in phases.data.chunks_exact(4 * c).enumerate() {
+            let (y, x) = (p / phases.width, p % phases.width);
+            for (g, values) in groups.chunks_exact(c).enumerate() {
+                let at = ((2 * y + g / 2) * width + 2 * x + g % 2) * c;
+                data[at..at + c].copy_from_slice(values);
+            }
+        }
+        FeatureMap { height: 2 * x.height, width, channels: c, data }
+    }
+}
+
+/// GDN or inverse GDN over the channels of pixel-major maps.
+pub struct Gdn2d {
+    channels: usize,
+    beta: Vec<f32>,
+    /// `gammaᵀ`, `[C, C]`: row `j` holds `γ_ij` for every output channel `i`.
+    gamma_t: Vec<f32>,
+    inverse: bool,
+}
+
+impl Gdn2d {
+    /// The layer of a trained [`Gdn`].
+    pub fn from_gdn<B: Backend>(gdn: &Gdn<B>) -> Result<Self> {
+        let (beta, gamma, inverse) = gdn.effective_params();
+        Ok(Self { channels: beta.dims()[0], beta: to_vec(beta)?, gamma_t: to_vec(gamma.transpose())?, inverse })
+    }
+
+    /// Applies the layer in place.
+    pub fn forward(&self, x: &mut FeatureMap) {
+        let c = self.channels;
+        debug_assert_eq!(x.channels, c);
+        let block = (BLOCK_VALUES / c).max(1) * c;
+        let mut squared = vec![0.0; block.min(x.data.len())];
+        let mut norm = vec![0.0; squared.len()];
+        for values in x.data.chunks_mut(block) {
+            let (squared, norm) = (&mut squared[..values.len()], &mut norm[..values.len()]);
+            squared.iter_mut().zip(values.iter()).for_each(|(s, v)| *s = v * v);
+            norm.chunks_exact_mut(c).for_each(|n| n.copy_from_slice(&self.beta));
+            let whole = View { offset: 0, row: c, col: 1 };
+            matmul_add(values.len() / c, c, c, norm, whole, squared, whole, &self.gamma_t, whole);
+            if self.inverse {
+                values.iter_mut().zip(norm.iter()).for_each(|(v, n)| *v *= n.sqrt());
+            } else {
+                values.iter_mut().zip(norm.iter()).for_each(|(v, n)| *v /= n.sqrt());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
+    use burn::tensor::{Distribution, Tensor};
+
+    use super::*;
+    use crate::codec::Cpu;
+    use crate::nn::{conv_down, conv_up};
+
+    fn random(shape: [usize; 4]) -> Tensor<Cpu, 4> {
+        Tensor::random(shape, Distribution::Uniform(-1.0, 1.0), &Default::default())
+    }
+
+    fn maps(t: &Tensor<Cpu, 4>) -> FeatureMap {
+        let [_, c, h, w] = t.dims();
+        FeatureMap::from_planar(&to_vec(t.clone()).unwrap(), c, h, w)
+    }
+
+    fn worst(a: &[f32], b: &[f32]) -> f32 {
+        assert_eq!(a.len(), b.len());
+        a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    }
+
+    #[test]
+    fn planar_round_trip() {
+        let planes: Vec<f32> = (0..24).map(|v| v as f32).collect();
+        let maps = FeatureMap::from_planar(&planes, 2, 3, 4);
+        assert_eq!(&maps.data[..4], &[0.0, 12.0, 1.0, 13.0]);
+        assert_eq!(maps.to_planar(), planes);
+    }
+
+    /// The image transforms' convolutions (5 × 5 stride 2, 3 and 64 input channels), a
+    /// stride-1 one and an input smaller than the kernel, over sizes that are odd and that span
+    /// several blocks, equal burn's.
+    #[test]
+    fn convolutions_equal_burn() {
+        let device = Default::default();
+        for (cin, cout, k, stride, h, w) in [(3, 16, 5, 2, 37, 50), (64, 24, 5, 2, 40, 130), (8, 5, 3, 1, 9, 7), (4, 4, 5, 2, 1, 2)] {
+            let conv = Conv2dConfig::new([cin, cout], [k, k])
+                .with_stride([stride, stride])
+                .with_padding(PaddingConfig2d::Explicit(k / 2, k / 2, k / 2, k / 2))
+                .init::<Cpu>(&device);
+            let x = random([1, cin, h, w]);
+            let expected = maps(&conv.forward(x.clone()));
+            let out = Conv2d::from_conv(&conv).unwrap().forward(&maps(&x));
+            assert_eq!((out.height, out.width, out.channels), (expected.height, expected.width, cout));
+            assert!(worst(&out.data, &expected.data) < 1e-4, "conv {cin}→{cout} k{k} s{stride} {h}×{w}: {}", worst(&out.data, &expected.data));
+        }
+        let down = Conv2d::from_conv(&conv_down::<Cpu>(2, 3, 5, &device)).unwrap();
+        assert_eq!(down.output_size(64, 33), (32, 17));
+    }
+
+    #[test]
+    fn doubling_transposed_convolutions_equal_burn() {
+        let device = Default::default();
+        for (cin, cout, k, h, w) in [(24, 16, 5, 21, 30), (16, 3, 5, 40, 9), (5, 4, 3, 6, 7), (3, 2, 5, 1, 1)] {
+            let conv = conv_up::<Cpu>(cin, cout, k, &device);
+            let x = random([1, cin, h, w]);
+            let expected = maps(&conv.forward(x.clone()));
+            let out = ConvUp2d::from_conv_transpose(&conv).unwrap().forward(&maps(&x));
+            assert_eq!((out.height, out.width, out.channels), (2 * h, 2 * w, cout));
+            assert!(worst(&out.data, &expected.data) < 1e-4, "transposed conv {cin}→{cout} k{k} {h}×{w}: {}", worst(&out.data, &expected.data));
+        }
+        let stride_three = ConvTranspose2dConfig::new([2, 2], [5, 5]).with_stride([3, 3]).with_padding([2, 2]).init::<Cpu>(&device);
+        assert!(ConvUp2d::from_conv_transpose(&stride_three).is_err());
+    }
+
+    /// GDN and its inverse with trained-looking (non-identity) parameters equal burn's.
+    #[test]
+    fn gdn_equals_burn() {
+        let device = Default::default();
+        for inverse in [false, true] {
+            let gdn = Gdn::<Cpu>::new(16, inverse, &device).perturbed(0.3);
+            let x = random([1, 16, 70, 300]).mul_scalar(3.0);
+            let expected = maps(&gdn.forward(x.clone()));
+            let mut out = maps(&x);
+            Gdn2d::from_gdn(&gdn).unwrap().forward(&mut out);
+            assert!(worst(&out.data, &expected.data) < 1e-4, "inverse {inverse}: {}", worst(&out.data, &expected.data));
+        }
+    }
+}
