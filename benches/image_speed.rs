@@ -2,7 +2,8 @@
 //! sample): whole encode and decode at quality 4, and the tiled transforms alone (g_a, g_s);
 //! the rest of each is h_a, the integer hyper-synthesis (also timed alone) and range coding. Medians of 5 runs after a warm-up.
 //!
-//! `cargo bench --bench image_speed -- [IMAGE]`
+//! `cargo bench --bench image_speed -- [IMAGE]`; `python3 benches/image_speed.py` times the same
+//! transforms in PyTorch for a side-by-side run.
 
 mod common;
 

@@ -18,6 +18,8 @@ done
 LD_LIBRARY_PATH="$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))')/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export LD_LIBRARY_PATH
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/bench.txt"
+# The training records name the card this run got (H100 or H200).
+hardware="$(nvidia-smi --query-gpu=name --format=csv,noheader | head -n 1) (burn-tch, LibTorch CUDA)"
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)' | tee -a "$OUT/bench.txt"
 for args in "--n 128 --m 192 --batch 16 --crop 256" "--n 64 --m 96 --batch 16 --crop 128"; do
   timeout 120 ./gpu/train_step-cuda --device cuda --steps 10 $args 2>&1 | tee -a "$OUT/bench.txt"
@@ -36,13 +38,13 @@ fi
 # Up to TRAIN_SECONDS of training (the step target is out of reach on purpose; checkpoints every 500).
 timeout "${TRAIN_SECONDS:-330}" ./gpu/nmc train image --device libtorch-cuda --data gpu/train --out "$OUT/model.nmcm" \
   "${start[@]}" --steps $((steps + 1000000)) --batch "${BATCH:-16}" --crop "${CROP:-256}" --lr "${IMAGE_LR:-5e-4}" \
-  --checkpoint-every 500 --hardware "NVIDIA H200 (burn-tch, LibTorch CUDA)" 2>&1 | tee "$OUT/train.log"
+  --checkpoint-every 500 --hardware "$hardware" 2>&1 | tee "$OUT/train.log"
 if [ -f gpu/audio.nmcm ] && ls gpu/audio/*.wav >/dev/null 2>&1; then
   cp gpu/audio.nmcm "$OUT/audio.nmcm"
   [ -f gpu/audio.nmcm.optim.bin ] && cp gpu/audio.nmcm.optim.bin "$OUT/audio.nmcm.optim.bin"
   timeout "${AUDIO_SECONDS:-120}" ./gpu/nmc train audio --device libtorch-cuda --data gpu/audio --out "$OUT/audio.nmcm" \
     --resume "$OUT/audio.nmcm" --steps 10000000 --batch 16 --lr 5e-4 \
-    --checkpoint-every 500 --hardware "NVIDIA H200 (burn-tch, LibTorch CUDA)" 2>&1 | tee "$OUT/audio.log"
+    --checkpoint-every 500 --hardware "$hardware" 2>&1 | tee "$OUT/audio.log"
 fi
 { time timeout "${VIDEO_SECONDS:-60}" ./gpu/nmc encode samples/bunny.y4m -o "$OUT/bunny.nmc" --device libtorch-cuda --steps 1000 \
     && ./gpu/nmc info "$OUT/bunny.nmc"; } > "$OUT/video.log" 2>&1
