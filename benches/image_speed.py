@@ -24,19 +24,18 @@ def main():
     x = torch.rand(1, 3, a.height, a.width)
     megapixels = a.width * a.height / 1e6
 
-    def g_a(h):
-        for i, conv in enumerate(model.ga):
+    def chain(convs, norms, h):
+        for i, conv in enumerate(convs):
             h = conv(h)
-            if i < 3:
-                h = model.gdn[i](h)
+            if i < len(norms):
+                h = norms[i](h)
         return h
 
-    def g_s(h):
-        for i, conv in enumerate(model.gs):
-            h = conv(h)
-            if i < 3:
-                h = model.igdn[i](h)
-        return h
+    def g_a(x):
+        return chain(model.ga, model.gdn, x)
+
+    def g_s(y):
+        return chain(model.gs, model.igdn, y)
 
     with torch.inference_mode():
         y = torch.round(g_a(x))
