@@ -53,7 +53,7 @@ impl FeatureMap {
     pub fn to_planar(&self) -> Vec<f32> {
         let plane = self.height * self.width;
         let mut planes = vec![0.0; self.data.len()];
-        for (p, pixel) in self.data.chunks_exact(self.channels).enumerate() {
+        for (p, pixel) in self.data.chunks_exact(self.channels.max(1)).enumerate() {
             for (c, &v) in pixel.iter().enumerate() {
                 planes[c * plane + p] = v;
             }
@@ -116,7 +116,7 @@ impl Conv2d {
         let mut data: Vec<f32> = self.bias.iter().copied().cycle().take(height * width * self.cout).collect();
         let rows_per_block = (BLOCK_VALUES / (width * row_len).max(1)).max(1);
         let mut cols = vec![0.0; rows_per_block.min(height) * width * row_len];
-        for (block, out) in data.chunks_mut(rows_per_block * width * self.cout).enumerate() {
+        for (block, out) in data.chunks_mut((rows_per_block * width * self.cout).max(1)).enumerate() {
             let pixels = out.len() / self.cout;
             let cols = &mut cols[..pixels * row_len];
             for (r, row) in cols.chunks_mut(width * row_len).enumerate() {
@@ -300,6 +300,9 @@ mod tests {
         }
         let down = Conv2d::from_conv(&conv_down::<Cpu>(2, 3, 5, &device)).unwrap();
         assert_eq!(down.output_size(64, 33), (32, 17));
+        let valid = Conv2d::from_conv(&Conv2dConfig::new([2, 2], [5, 5]).init::<Cpu>(&device)).unwrap();
+        let empty = valid.forward(&FeatureMap { height: 3, width: 3, channels: 2, data: vec![0.5; 18] });
+        assert_eq!((empty.height, empty.width, empty.data.len()), (0, 0, 0), "an input smaller than the kernel has no outputs");
     }
 
     #[test]
