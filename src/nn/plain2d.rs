@@ -4,11 +4,11 @@
 //! convolution copies the neighbourhoods of a block of output pixels into the rows of a matrix
 //! (im2col) and multiplies it by the weights in one product (`matrixmultiply`, through
 //! `ndarray`, whose threading runs products this large on every core). A stride-2 transposed
-//! convolution runs as a stride-1 3 × 3 convolution with one group of output channels per
-//! output phase, whose pixels a depth-to-space shuffle then interleaves (sub-pixel
-//! convolution). Every output is summed in a fixed order, so a result depends on the input
-//! alone, not on the thread count. The burn layers stay the training form; tests hold the two
-//! to float rounding.
+//! convolution reads the 3 × 3 neighbourhood of each input pixel: each output phase (the
+//! output pixels `(2y + a, 2x + b)`) is a stride-1 convolution over the taps it uses, its
+//! results written to its pixels of the output (sub-pixel convolution). Every output is summed
+//! in a fixed order, so a result depends on the input alone, not on the thread count. The burn
+//! layers stay the training form; tests hold the two to float rounding.
 
 use burn::nn::conv::{Conv2d as BurnConv2d, ConvTranspose2d};
 use burn::nn::PaddingConfig2d;
@@ -218,9 +218,9 @@ struct PhaseGroup {
 /// product, since products a few columns wide run far below the kernels' speed.
 const SEPARATE_PHASES_FROM: usize = 16;
 
-/// A transposed convolution that doubles the size exactly (stride 2, padding `k / 2`, output
-/// padding 1, odd `k ≤ 5`): `[H, W, cin] → [2H, 2W, cout]`, as stride-1 products over the
-/// input's 3 × 3 neighbourhoods.
+/// A transposed convolution that doubles the size exactly (stride 2, a 3 × 3 or 5 × 5 kernel,
+/// padding `k / 2`, output padding 1): `[H, W, cin] → [2H, 2W, cout]`, as stride-1 products
+/// over the input's 3 × 3 neighbourhoods.
 pub struct ConvUp2d {
     /// 3 × 3 neighbourhoods, stride 1, padding 1.
     window: Window,
@@ -233,13 +233,13 @@ impl ConvUp2d {
     pub fn from_conv_transpose<B: Backend>(conv: &ConvTranspose2d<B>) -> Result<Self> {
         let [cin, cout, kh, kw] = conv.weight.dims();
         let pad = kh / 2;
-        if kh != kw || kh % 2 == 0 || kh > 5 || conv.groups != 1 || conv.stride != [2, 2] || conv.dilation != [1, 1] || conv.padding != [pad, pad] || conv.padding_out != [1, 1] {
-            return Err(Error::Model("a doubling transposed convolution needs an odd square kernel of at most 5, stride 2, padding k/2 and output padding 1".into()));
+        if kh != kw || !(kh == 3 || kh == 5) || conv.groups != 1 || conv.stride != [2, 2] || conv.dilation != [1, 1] || conv.padding != [pad, pad] || conv.padding_out != [1, 1] {
+            return Err(Error::Model("a doubling transposed convolution needs a 3 × 3 or 5 × 5 kernel, stride 2, padding k/2 and output padding 1".into()));
         }
         let w = to_vec(conv.weight.val())?;
         let bias = bias_of(&conv.bias, cout)?;
         // Output `2y + a` takes input `y + d` through tap `a + pad − 2d`; with `pad ≤ 2`, `d`
-        // lies in −1..=1: the 3 × 3 neighbourhood `e = d + 1`.
+        // lies in −1..=1: the 3 × 3 neighbourhood `e = d + 1`. Every phase uses some taps.
         let tap = |phase: usize, e: usize| (phase + pad + 2).checked_sub(2 * e).filter(|&t| t < kh);
         // The neighbourhood rows (or columns) phase `a` reads: contiguous, as the tap falls with `e`.
         let used = |phase: usize| {
@@ -415,6 +415,7 @@ mod tests {
         }
         let stride_three = ConvTranspose2dConfig::new([2, 2], [5, 5]).with_stride([3, 3]).with_padding([2, 2]).init::<Cpu>(&device);
         assert!(ConvUp2d::from_conv_transpose(&stride_three).is_err());
+        assert!(ConvUp2d::from_conv_transpose(&conv_up::<Cpu>(2, 16, 1, &device)).is_err(), "a 1 × 1 kernel leaves phases without taps");
     }
 
     /// GDN and its inverse with trained-looking (non-identity) parameters equal burn's.
