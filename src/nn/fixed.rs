@@ -264,29 +264,81 @@ impl IntConv {
         }
         let (oh, ow) = (self.out_len(0, x.height)?, self.out_len(1, x.width)?);
         let g = Geometry { input: [x.height, x.width], output: [oh, ow], kernel: self.kernel, stride: self.stride, padding: self.padding };
-        let taps = self.kernel[0] * self.kernel[1];
-        let plane = oh * ow;
+        let mut data = if self.transposed { self.accumulate_transposed(x, g) } else { self.accumulate(x, g) };
         let e = self.exponent;
         let round = if e > 0 { 1i32 << (e - 1) } else { 0 };
+        data.par_iter_mut().for_each(|a| *a = ((*a + round) >> e).clamp(ACT_MIN, ACT_MAX));
+        Ok(IntTensor { channels: self.cout, height: oh, width: ow, data })
+    }
+
+    /// The accumulators `[cout, oh, ow]` of a convolution. Blocks of output pixels run in
+    /// parallel: each gathers its pixels' input neighbourhoods (im2col) and adds them times
+    /// one weight row per neighbourhood value to its pixels' accumulators, every output
+    /// channel at once. Integer sums are exact, so the result is the same in any order.
+    fn accumulate(&self, x: &IntTensor, g: Geometry) -> Vec<i32> {
+        const PIXELS: usize = 16;
+        let ([h, w], [oh, ow], [kh, kw], [sh, sw], [ph, pw]) = (g.input, g.output, g.kernel, g.stride, g.padding);
+        let (cout, depth) = (self.cout, self.cin * kh * kw);
+        // `[depth, cout]`: the weights each neighbourhood value (i, ky, kx) meets.
+        let mut rows = vec![0i32; depth * cout];
+        for (o, weights) in self.weight.chunks_exact(depth).enumerate() {
+            for (k, &v) in weights.iter().enumerate() {
+                rows[k * cout + o] = v;
+            }
+        }
+        let plane = oh * ow;
+        let mut acc = vec![0i32; plane * cout];
+        acc.par_chunks_mut(PIXELS * cout).enumerate().for_each(|(block, acc)| {
+            let first = block * PIXELS;
+            let pixels = acc.len() / cout;
+            let mut cols = vec![0i32; pixels * depth];
+            for (p, col) in cols.chunks_exact_mut(depth).enumerate() {
+                let (oy, ox) = ((first + p) / ow, (first + p) % ow);
+                for (k, v) in col.iter_mut().enumerate() {
+                    let (i, ky, kx) = (k / (kh * kw), k / kw % kh, k % kw);
+                    let (iy, ix) = ((oy * sh + ky).wrapping_sub(ph), (ox * sw + kx).wrapping_sub(pw));
+                    if iy < h && ix < w {
+                        *v = x.data[(i * h + iy) * w + ix];
+                    }
+                }
+            }
+            for a in acc.chunks_exact_mut(cout) {
+                a.copy_from_slice(&self.bias);
+            }
+            for (k, row) in rows.chunks_exact(cout).enumerate() {
+                for (a, col) in acc.chunks_exact_mut(cout).zip(cols.chunks_exact(depth)) {
+                    let v = col[k];
+                    if v != 0 {
+                        a.iter_mut().zip(row).for_each(|(a, &r)| *a += v * r);
+                    }
+                }
+            }
+        });
+        let mut data = vec![0i32; plane * cout];
+        for (p, a) in acc.chunks_exact(cout).enumerate() {
+            for (o, &v) in a.iter().enumerate() {
+                data[o * plane + p] = v;
+            }
+        }
+        data
+    }
+
+    /// The accumulators `[cout, oh, ow]` of a transposed convolution. Output channels are
+    /// independent and integer sums are exact, so the channels run in parallel with results
+    /// identical to any other order.
+    fn accumulate_transposed(&self, x: &IntTensor, g: Geometry) -> Vec<i32> {
+        let taps = self.kernel[0] * self.kernel[1];
+        let plane = g.output[0] * g.output[1];
         let mut data = vec![0i32; self.cout * plane];
-        // Output channels are independent and integer sums are exact, so the channels run in
-        // parallel with results identical to any other order.
         data.par_chunks_mut(plane.max(1)).enumerate().for_each(|(o, out)| {
             out.fill(self.bias[o]);
             for i in 0..self.cin {
                 let input = &x.data[i * x.height * x.width..(i + 1) * x.height * x.width];
                 let w = &self.weight[(o * self.cin + i) * taps..(o * self.cin + i + 1) * taps];
-                if self.transposed {
-                    scatter_transposed(input, w, g, out);
-                } else {
-                    gather_conv(input, w, g, out);
-                }
-            }
-            for a in out.iter_mut() {
-                *a = ((*a + round) >> e).clamp(ACT_MIN, ACT_MAX);
+                scatter_transposed(input, w, g, out);
             }
         });
-        Ok(IntTensor { channels: self.cout, height: oh, width: ow, data })
+        data
     }
 }
 
@@ -410,31 +462,6 @@ fn valid_range(n: usize, stride: usize, offset: isize, limit: usize) -> std::ops
     lo..hi.max(lo)
 }
 
-/// `out[y, x] += sum_{ky, kx} w[ky, kx] · in[y·sh − ph + ky, x·sw − pw + kx]` (zero outside).
-fn gather_conv(input: &[i32], w: &[i32], g: Geometry, out: &mut [i32]) {
-    let ([h, w_in], [oh, ow], [kh, kw], [sh, sw], [ph, pw]) = (g.input, g.output, g.kernel, g.stride, g.padding);
-    for ky in 0..kh {
-        let ys = valid_range(oh, sh, ky as isize - ph as isize, h);
-        for kx in 0..kw {
-            let wv = w[ky * kw + kx];
-            let offset = kx as isize - pw as isize;
-            let xs = valid_range(ow, sw, offset, w_in);
-            if wv == 0 || xs.is_empty() {
-                continue;
-            }
-            let first = (xs.start * sw) as isize + offset;
-            for y in ys.clone() {
-                let iy = y * sh + ky - ph;
-                let row = &input[iy * w_in + first as usize..(iy + 1) * w_in];
-                let orow = &mut out[y * ow + xs.start..y * ow + xs.end];
-                for (o, &v) in orow.iter_mut().zip(row.iter().step_by(sw)) {
-                    *o += wv * v;
-                }
-            }
-        }
-    }
-}
-
 /// `out[iy·sh − ph + ky, ix·sw − pw + kx] += w[ky, kx] · in[iy, ix]` (dropped outside the output).
 fn scatter_transposed(input: &[i32], w: &[i32], g: Geometry, out: &mut [i32]) {
     let ([h, w_in], [oh, ow], [kh, kw], [sh, sw], [ph, pw]) = (g.input, g.output, g.kernel, g.stride, g.padding);
@@ -522,6 +549,41 @@ mod tests {
         let out = int.forward(&xi).unwrap();
         assert_eq!((out.channels, out.height, out.width), (5, 6, 5));
         compare(fake_quant_conv(&conv, x), out);
+    }
+
+    /// The blocked, pixel-major integer convolution equals the plain definition exactly
+    /// (strides, padding, 1-D kernels, ReLU zeros in the input, several pixel blocks).
+    #[test]
+    fn conv_equals_the_direct_integer_sum() {
+        let device = Default::default();
+        let one_d = crate::nn::conv1d_down::<Cpu>(4, 6, 2, &device);
+        let three = burn::nn::conv::Conv2dConfig::new([7, 9], [3, 3]).with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)).init::<Cpu>(&device);
+        for (conv, (c, h, w)) in [(conv_down::<Cpu>(6, 5, 5, &device), (6, 13, 9)), (three, (7, 10, 11)), (one_d, (4, 1, 50))] {
+            let int = IntConv::from_conv(&conv).unwrap();
+            let x = input(c, h, w).1.relu();
+            let out = int.forward(&x).unwrap();
+            let ([kh, kw], [sh, sw], [ph, pw]) = (int.kernel, int.stride, int.padding);
+            let round = if int.exponent > 0 { 1i32 << (int.exponent - 1) } else { 0 };
+            for o in 0..int.cout {
+                for oy in 0..out.height {
+                    for ox in 0..out.width {
+                        let mut acc = int.bias[o];
+                        for i in 0..c {
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    let (iy, ix) = ((oy * sh + ky) as isize - ph as isize, (ox * sw + kx) as isize - pw as isize);
+                                    if (0..h as isize).contains(&iy) && (0..w as isize).contains(&ix) {
+                                        acc += int.weight[((o * c + i) * kh + ky) * kw + kx] * x.data[(i * h + iy as usize) * w + ix as usize];
+                                    }
+                                }
+                            }
+                        }
+                        let expected = ((acc + round) >> int.exponent).clamp(ACT_MIN, ACT_MAX);
+                        assert_eq!(out.data[(o * out.height + oy) * out.width + ox], expected, "output ({o}, {oy}, {ox})");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
