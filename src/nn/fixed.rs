@@ -167,10 +167,9 @@ pub struct IntConv {
     /// Extra rows/columns at the bottom/right of a transposed convolution's output.
     padding_out: [usize; 2],
     transposed: bool,
-    exponent: i32,
-    /// `[cout, cin, kh, kw]` for both kinds (transposed weights are stored re-laid out).
-    weight: Vec<i32>,
-    bias: Vec<i32>,
+    /// The weights as a linear map from one input neighbourhood, `(input channel, ky, kx)`, to
+    /// the output channels (for both kinds), with the layer's exponent and biases.
+    layer: IntLinear,
 }
 
 /// The geometry of one 2-D convolution over one input plane.
@@ -243,7 +242,14 @@ impl IntConv {
             return Err(Error::Model(format!("fan-in {fan_in} over the fixed-point limit {MAX_FAN_IN}")));
         }
         let (exponent, weight, bias) = quantize_layer(&w, b);
-        Ok(Self { cin, cout, kernel, stride, padding, padding_out, transposed, exponent, weight, bias })
+        let mut rows = vec![0i32; weight.len()];
+        for (o, weights) in weight.chunks_exact(fan_in).enumerate() {
+            for (k, &v) in weights.iter().enumerate() {
+                rows[k * cout + o] = v;
+            }
+        }
+        let layer = IntLinear::from_parts(fan_in, cout, exponent as u8, rows, bias).map_err(|e| Error::Model(e.to_string()))?;
+        Ok(Self { cin, cout, kernel, stride, padding, padding_out, transposed, layer })
     }
 
     /// Output size along axis `a` for an input of `n`.
@@ -264,81 +270,76 @@ impl IntConv {
         }
         let (oh, ow) = (self.out_len(0, x.height)?, self.out_len(1, x.width)?);
         let g = Geometry { input: [x.height, x.width], output: [oh, ow], kernel: self.kernel, stride: self.stride, padding: self.padding };
-        let mut data = if self.transposed { self.accumulate_transposed(x, g) } else { self.accumulate(x, g) };
-        let e = self.exponent;
-        let round = if e > 0 { 1i32 << (e - 1) } else { 0 };
-        data.par_iter_mut().for_each(|a| *a = ((*a + round) >> e).clamp(ACT_MIN, ACT_MAX));
+        let data = if self.transposed { self.forward_transposed(x, g) } else { self.forward_conv(x, g) };
         Ok(IntTensor { channels: self.cout, height: oh, width: ow, data })
     }
 
-    /// The accumulators `[cout, oh, ow]` of a convolution. Blocks of output pixels run in
-    /// parallel: each gathers its pixels' input neighbourhoods (im2col) and adds them times
-    /// one weight row per neighbourhood value to its pixels' accumulators, every output
-    /// channel at once. Integer sums are exact, so the result is the same in any order.
-    fn accumulate(&self, x: &IntTensor, g: Geometry) -> Vec<i32> {
+    /// A convolution's outputs `[cout, oh, ow]`. Blocks of output pixels run in parallel: each
+    /// gathers its pixels' input neighbourhoods (im2col) and runs them through the linear layer
+    /// together. Integer sums are exact, so the result is the same in any order.
+    fn forward_conv(&self, x: &IntTensor, g: Geometry) -> Vec<i32> {
         const PIXELS: usize = 16;
         let ([h, w], [oh, ow], [kh, kw], [sh, sw], [ph, pw]) = (g.input, g.output, g.kernel, g.stride, g.padding);
         let (cout, depth) = (self.cout, self.cin * kh * kw);
-        // `[depth, cout]`: the weights each neighbourhood value (i, ky, kx) meets.
-        let mut rows = vec![0i32; depth * cout];
-        for (o, weights) in self.weight.chunks_exact(depth).enumerate() {
-            for (k, &v) in weights.iter().enumerate() {
-                rows[k * cout + o] = v;
-            }
-        }
         let plane = oh * ow;
-        let mut acc = vec![0i32; plane * cout];
-        acc.par_chunks_mut(PIXELS * cout).enumerate().for_each(|(block, acc)| {
+        let mut out = vec![0i32; plane * cout];
+        out.par_chunks_mut(PIXELS * cout).enumerate().for_each(|(block, out)| {
             let first = block * PIXELS;
-            let pixels = acc.len() / cout;
-            let mut cols = vec![0i32; pixels * depth];
+            let mut cols = vec![0i32; out.len() / cout * depth];
             for (p, col) in cols.chunks_exact_mut(depth).enumerate() {
                 let (oy, ox) = ((first + p) / ow, (first + p) % ow);
-                for (k, v) in col.iter_mut().enumerate() {
-                    let (i, ky, kx) = (k / (kh * kw), k / kw % kh, k % kw);
-                    let (iy, ix) = ((oy * sh + ky).wrapping_sub(ph), (ox * sw + kx).wrapping_sub(pw));
-                    if iy < h && ix < w {
-                        *v = x.data[(i * h + iy) * w + ix];
+                for (input, taps) in x.data.chunks_exact(h * w).zip(col.chunks_exact_mut(kh * kw)) {
+                    for (ky, row) in taps.chunks_exact_mut(kw).enumerate() {
+                        let iy = (oy * sh + ky).wrapping_sub(ph);
+                        for (kx, v) in row.iter_mut().enumerate() {
+                            let ix = (ox * sw + kx).wrapping_sub(pw);
+                            if iy < h && ix < w {
+                                *v = input[iy * w + ix];
+                            }
+                        }
                     }
                 }
             }
-            for a in acc.chunks_exact_mut(cout) {
-                a.copy_from_slice(&self.bias);
-            }
-            for (k, row) in rows.chunks_exact(cout).enumerate() {
-                for (a, col) in acc.chunks_exact_mut(cout).zip(cols.chunks_exact(depth)) {
-                    let v = col[k];
-                    if v != 0 {
-                        a.iter_mut().zip(row).for_each(|(a, &r)| *a += v * r);
-                    }
-                }
-            }
+            self.layer.forward(&cols, out);
         });
         let mut data = vec![0i32; plane * cout];
-        for (p, a) in acc.chunks_exact(cout).enumerate() {
-            for (o, &v) in a.iter().enumerate() {
+        for (p, values) in out.chunks_exact(cout).enumerate() {
+            for (o, &v) in values.iter().enumerate() {
                 data[o * plane + p] = v;
             }
         }
         data
     }
 
-    /// The accumulators `[cout, oh, ow]` of a transposed convolution. Output channels are
-    /// independent and integer sums are exact, so the channels run in parallel with results
-    /// identical to any other order.
-    fn accumulate_transposed(&self, x: &IntTensor, g: Geometry) -> Vec<i32> {
+    /// A transposed convolution's outputs `[cout, oh, ow]`. Output channels are independent and
+    /// integer sums are exact, so the channels run in parallel with results identical to any
+    /// other order.
+    fn forward_transposed(&self, x: &IntTensor, g: Geometry) -> Vec<i32> {
         let taps = self.kernel[0] * self.kernel[1];
         let plane = g.output[0] * g.output[1];
+        let (weight, bias) = (self.layer.weight(), self.layer.bias());
         let mut data = vec![0i32; self.cout * plane];
         data.par_chunks_mut(plane.max(1)).enumerate().for_each(|(o, out)| {
-            out.fill(self.bias[o]);
-            for i in 0..self.cin {
-                let input = &x.data[i * x.height * x.width..(i + 1) * x.height * x.width];
-                let w = &self.weight[(o * self.cin + i) * taps..(o * self.cin + i + 1) * taps];
-                scatter_transposed(input, w, g, out);
+            out.fill(bias[o]);
+            let mut w = vec![0i32; taps];
+            for (i, input) in x.data.chunks_exact(x.height * x.width).enumerate() {
+                for (t, v) in w.iter_mut().enumerate() {
+                    *v = weight[(i * taps + t) * self.cout + o];
+                }
+                scatter_transposed(input, &w, g, out);
             }
+            to_activations(out, self.layer.exponent());
         });
         data
+    }
+}
+
+/// Rounds accumulators (on the grid `2^(exponent + ACT_FRAC_BITS)`) to the activation format.
+fn to_activations(acc: &mut [i32], exponent: u8) {
+    let e = u32::from(exponent);
+    let round = if e > 0 { 1i32 << (e - 1) } else { 0 };
+    for a in acc {
+        *a = ((*a + round) >> e).clamp(ACT_MIN, ACT_MAX);
     }
 }
 
@@ -408,19 +409,23 @@ impl IntLinear {
         &self.bias
     }
 
-    /// `out = x·W + b` rounded to the activation format (`x` in it too): exact `i32` sums.
+    /// `out = x·W + b` rounded to the activation format (`x` in it too), for each of the rows
+    /// of `x` (`rows × inputs` → `rows × outputs`): exact `i32` sums. Each weight row meets every
+    /// row of `x` in turn, so that it is read once per call; zero inputs are skipped.
     pub fn forward(&self, x: &[i32], out: &mut [i32]) {
-        out.copy_from_slice(&self.bias);
-        for (&v, row) in x.iter().zip(self.weight.chunks_exact(self.outputs)) {
-            for (acc, &w) in out.iter_mut().zip(row) {
-                *acc += v * w;
+        debug_assert_eq!(x.len() / self.inputs, out.len() / self.outputs);
+        for acc in out.chunks_exact_mut(self.outputs) {
+            acc.copy_from_slice(&self.bias);
+        }
+        for (k, row) in self.weight.chunks_exact(self.outputs).enumerate() {
+            for (acc, x) in out.chunks_exact_mut(self.outputs).zip(x.chunks_exact(self.inputs)) {
+                let v = x[k];
+                if v != 0 {
+                    acc.iter_mut().zip(row).for_each(|(a, &w)| *a += v * w);
+                }
             }
         }
-        let e = u32::from(self.exponent);
-        let round = if e > 0 { 1i32 << (e - 1) } else { 0 };
-        for a in out.iter_mut() {
-            *a = ((*a + round) >> e).clamp(ACT_MIN, ACT_MAX);
-        }
+        to_activations(out, self.exponent);
     }
 }
 
@@ -563,22 +568,23 @@ mod tests {
             let x = input(c, h, w).1.relu();
             let out = int.forward(&x).unwrap();
             let ([kh, kw], [sh, sw], [ph, pw]) = (int.kernel, int.stride, int.padding);
-            let round = if int.exponent > 0 { 1i32 << (int.exponent - 1) } else { 0 };
+            let (weight, bias, exponent) = (int.layer.weight(), int.layer.bias(), int.layer.exponent());
+            let round = if exponent > 0 { 1i32 << (exponent - 1) } else { 0 };
             for o in 0..int.cout {
                 for oy in 0..out.height {
                     for ox in 0..out.width {
-                        let mut acc = int.bias[o];
+                        let mut acc = bias[o];
                         for i in 0..c {
                             for ky in 0..kh {
                                 for kx in 0..kw {
                                     let (iy, ix) = ((oy * sh + ky) as isize - ph as isize, (ox * sw + kx) as isize - pw as isize);
                                     if (0..h as isize).contains(&iy) && (0..w as isize).contains(&ix) {
-                                        acc += int.weight[((o * c + i) * kh + ky) * kw + kx] * x.data[(i * h + iy as usize) * w + ix as usize];
+                                        acc += weight[((i * kh + ky) * kw + kx) * int.cout + o] * x.data[(i * h + iy as usize) * w + ix as usize];
                                     }
                                 }
                             }
                         }
-                        let expected = ((acc + round) >> int.exponent).clamp(ACT_MIN, ACT_MAX);
+                        let expected = ((acc + round) >> exponent).clamp(ACT_MIN, ACT_MAX);
                         assert_eq!(out.data[(o * out.height + oy) * out.width + ox], expected, "output ({o}, {oy}, {ox})");
                     }
                 }
