@@ -16,12 +16,14 @@ fn main() -> nmc::Result<()> {
     let frames: usize = arg(2, "8").parse().unwrap();
     let scale: usize = arg(3, "1").parse().unwrap();
     let video = downscale(&full.slice(0..frames)?, scale)?.to_420();
-    let mut config = NetConfig::default();
-    config.temporal = arg(9, "0,1,2,3,3,3,3").split(',').map(|t| t.parse().unwrap()).collect();
-    config.hidden = arg(6, "24,24").split(',').map(|w| w.parse().unwrap()).collect();
-    config.context = match arg(10, "16,16").as_str() {
-        "none" => None,
-        widths => Some(widths.split(',').map(|w| w.parse().unwrap()).collect()),
+    let config = NetConfig {
+        temporal: arg(9, "0,1,2,3,3,3,3").split(',').map(|t| t.parse().unwrap()).collect(),
+        hidden: arg(6, "24,24").split(',').map(|w| w.parse().unwrap()).collect(),
+        context: match arg(10, "16,16").as_str() {
+            "none" => None,
+            widths => Some(widths.split(',').map(|w| w.parse().unwrap()).collect()),
+        },
+        ..NetConfig::default()
     };
     let fit = FitOptions {
         steps: arg(4, "500").parse().unwrap(),

@@ -23,6 +23,9 @@ use crate::{Error, Result};
 /// Frames read from the source at a time.
 const READ_FRAMES: usize = 1 << 16;
 
+/// Receives each new run of latent frames: per coded channel, `[M]` rows.
+type LatentSink<'a> = dyn FnMut(&[Vec<Vec<f32>>]) -> Result<()> + 'a;
+
 /// A clip's parameters and the latent of each coded channel before the gain: every quality
 /// codes this same latent, so a bitrate search runs g_a once ([`AudioCodec::analyze_source`],
 /// then [`AudioCodec::encode_analyzed`] per try). Holds 4 bytes per latent value.
@@ -82,8 +85,8 @@ impl<B: Backend> AudioCodec<B> {
     }
 
     /// Reads `source` block by block (resampled, mid/side), runs g_a segment by segment and
-    /// hands each new run of latent frames (per coded channel, `[M]` rows) to `sink`.
-    fn analyze_stream(&self, source: &mut dyn AudioSource, params: &AudioParams, sink: &mut dyn FnMut(&[Vec<Vec<f32>>]) -> Result<()>) -> Result<()> {
+    /// hands each new run of latent frames to `sink`.
+    fn analyze_stream(&self, source: &mut dyn AudioSource, params: &AudioParams, sink: &mut LatentSink) -> Result<()> {
         let count = usize::from(params.channels);
         let mut analyzer = Analyzer::new(self, coded_len(params)? as usize, count);
         let mut resampler = Resampler::new(params.sample_rate, MODEL_RATE, count)?;

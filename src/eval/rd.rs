@@ -189,9 +189,9 @@ fn polyfit3(points: &[(f64, f64)]) -> Option<[f64; 4]> {
         }
         for row in 0..4 {
             if row != col {
-                let f = a[row][col] / a[col][col];
-                for k in col..5 {
-                    a[row][k] -= f * a[col][k];
+                let (pivot_row, f) = (a[col], a[row][col] / a[col][col]);
+                for (value, pivot) in a[row][col..].iter_mut().zip(&pivot_row[col..]) {
+                    *value -= f * pivot;
                 }
             }
         }

@@ -75,8 +75,6 @@ pub struct TrainConfig {
     pub progress: bool,
 }
 
-/// Quality levels of a variable-rate model (one λ each).
-
 /// The quality levels a variable-rate model trains: `first..=last`, within 1 to 8.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QualityLevels {

@@ -315,7 +315,7 @@ impl<B: Backend> VideoInr<B> {
             let q = of_touched(q_needed);
             let scale = lt as f64 / n as f64;
             let per_level = || {
-                let log_scale = self.log_scales.val().slice([l..l + 1]).reshape([1, 1, 1]);
+                let log_scale = self.log_scales.val().slice(l..l + 1).reshape([1, 1, 1]);
                 let p = crate::latent::gaussian::likelihood(q.clone(), Tensor::zeros([1, 1, 1], &device), log_scale);
                 p.log().sum().div_scalar(-std::f64::consts::LN_2)
             };
