@@ -32,6 +32,8 @@ fn train_checkpoint_and_resume() {
     assert_eq!(second.meta.training.steps, 30);
     let runs = &second.meta.training.runs;
     assert_eq!(runs.iter().map(|r| (r.first_step, r.last_step)).collect::<Vec<_>>(), [(0, 20), (20, 30)]);
+    // Each run records where its schedule's last tenth (at a tenth of the rate) began.
+    assert_eq!(runs.iter().map(|r| r.decayed_from).collect::<Vec<_>>(), [Some(18), Some(27)]);
     assert!(second.meta.training.wall_time_s >= first.meta.training.wall_time_s);
     assert_ne!(first.tensors, second.tensors, "resumed training must change the weights");
     // The optimizer state is keyed by stable parameter ids: resuming reuses it, not appends to it.

@@ -190,8 +190,13 @@ pub fn print_model_info(path: &Path, model: &ModelFile, bytes: usize, json: bool
     println!("training: {} steps, {:.0} s wall time in {} run(s)", t.steps, t.wall_time_s, t.runs.len());
     for r in &t.runs {
         let qualities = if r.qualities.is_empty() { String::new() } else { format!(", qualities {}", r.qualities) };
+        let decay = match r.decayed_from {
+            Some(step) if step == r.first_step => format!(" (all at {})", r.learning_rate / 10.0),
+            Some(step) => format!(" ({} from step {step})", r.learning_rate / 10.0),
+            None => String::new(),
+        };
         println!(
-            "run:      steps {}–{}, batch {} × {}, lr {}{qualities}, {:.0} s, {}, {}",
+            "run:      steps {}–{}, batch {} × {}, lr {}{decay}{qualities}, {:.0} s, {}, {}",
             r.first_step, r.last_step, r.batch, r.crop, r.learning_rate, r.wall_time_s, r.hardware, r.data
         );
         if !r.change.is_empty() {

@@ -113,6 +113,10 @@ pub struct TrainingRun {
     /// The qualities a variable-rate model trained in this run, e.g. "5-8"; absent when all.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub qualities: String,
+    /// The step from which this run trained at a tenth of `learning_rate` (the schedule's last
+    /// tenth); absent when it did not get there, and in models written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decayed_from: Option<u64>,
 }
 
 /// The JSON metadata block of a model file.

@@ -63,7 +63,7 @@ pub struct TrainConfig {
     pub batch: usize,
     /// Size of one training example: crop side in pixels (images), segment in samples (audio).
     pub crop: usize,
-    /// Adam learning rate (divided by 10 for the last 10% of steps).
+    /// Adam learning rate (divided by 10 for the last 10% of steps, counted from step 0).
     pub learning_rate: f64,
     /// Write a checkpoint every this many steps.
     pub checkpoint_every: u64,
@@ -231,6 +231,7 @@ fn train<B: AutodiffBackend, M: CodecModel<B> + AutodiffModule<B>>(
         wall_time_s: 0.0,
         change: change.as_ref().map(|c| c.description.clone()).unwrap_or_default(),
         qualities: if config.qualities == QualityLevels::ALL { String::new() } else { config.qualities.to_string() },
+        decayed_from: None,
     });
 
     let mut optim = AdamConfig::new()
@@ -258,6 +259,8 @@ fn train<B: AutodiffBackend, M: CodecModel<B> + AutodiffModule<B>>(
     let mut stats = StepStats::default();
     let log_every = 10u64;
     let mut pending: Vec<(Tensor<B, 1>, Tensor<B, 1>, Tensor<B, 1>)> = Vec::new();
+    // The last tenth of the schedule, counted from step 0, runs at a tenth of the learning rate.
+    let decay_from = config.steps - config.steps / 10;
 
     for step in start_step..config.steps {
         let x = task.sample(&mut rng, config.batch, device);
@@ -272,7 +275,7 @@ fn train<B: AutodiffBackend, M: CodecModel<B> + AutodiffModule<B>>(
         let [loss, rate, distortion] = task.loss(x, out, lambda);
         let total = loss.clone() + model.aux_loss();
         let grads = GradientsParams::from_grads(total.backward(), &model);
-        let lr = if step >= config.steps - config.steps / 10 { config.learning_rate / 10.0 } else { config.learning_rate };
+        let lr = if step >= decay_from { config.learning_rate / 10.0 } else { config.learning_rate };
         model = optim.step(lr, model, grads);
         pending.push((loss.detach(), rate.detach(), distortion.detach()));
 
@@ -304,6 +307,7 @@ fn train<B: AutodiffBackend, M: CodecModel<B> + AutodiffModule<B>>(
             if let Some(run) = record.runs.last_mut() {
                 run.last_step = done;
                 run.wall_time_s = elapsed;
+                run.decayed_from = (done > decay_from).then_some(decay_from.max(run.first_step));
             }
             let mut best = false;
             if let Some(dir) = &config.validation {
