@@ -53,13 +53,14 @@ fn shipped_model_round_trips_the_sample() {
     let psnr = nmc::eval::psnr(original.pixels(), decoded.pixels());
     let bytes = std::fs::metadata(f.path("s.nmc")).unwrap().len();
     let bpp = bytes as f64 * 8.0 / (320.0 * 320.0);
-    // Regression bounds of the shipped model at its default quality 4 (measured: 27.98 dB at
-    // 1.233 bpp on this sample; the step-100 000 default before it gave 27.96 dB at 1.230 bpp,
+    // Regression bounds of the shipped model at its default quality 4 (measured: 28.08 dB at
+    // 1.258 bpp on this sample; the step-109 000 default before it gave 27.98 dB at 1.233 bpp,
+    // the step-100 000 one 27.96 dB at 1.230 bpp,
     // the step-85 000 one 27.77 dB at 1.200 bpp,
     // the step-67 500 one 27.09 dB at 1.111 bpp, the M = 96 one 26.38 dB at 0.937 bpp, the
     // step-29 500 one 26.34 dB at 0.941 bpp, the step-15 500 one 26.08 dB at 0.989 bpp, the
     // factorized one before them 21.85 dB at 0.99 bpp).
-    assert!(psnr > 27.8 && bpp < 1.26, "PSNR {psnr:.2} dB at {bpp:.3} bpp");
+    assert!(psnr > 27.95 && bpp < 1.29, "PSNR {psnr:.2} dB at {bpp:.3} bpp");
 }
 
 /// Files coded with the embedded earlier default image model still decode without `--model`.
