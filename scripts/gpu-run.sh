@@ -37,17 +37,18 @@ else
   steps=0
   start=(--arch hyperprior --n 128 --m 192)
 fi
-# Up to TRAIN_SECONDS of training (step targets out of reach on purpose; checkpoints every 500):
-# four fifths at IMAGE_LR, then the rest resumed from the last checkpoint at a tenth of it.
-seconds=${TRAIN_SECONDS:-330}
-lr=${IMAGE_LR:-5e-4}
-for phase in "$((seconds - seconds / 5)) $lr" "$((seconds / 5)) $(python3 -c "print($lr / 10)")"; do
-  set -- $phase
+# train_image SECONDS LR: image training for up to SECONDS (the step target is out of reach on
+# purpose; checkpoints every 500), continuing from the last checkpoint once there is one.
+train_image() {
+  [ -f "$OUT/model.nmcm" ] && start=(--resume "$OUT/model.nmcm")
   timeout "$1" ./gpu/nmc train image --device libtorch-cuda --data gpu/train --out "$OUT/model.nmcm" \
     "${start[@]}" --steps $((steps + 1000000)) --batch "${BATCH:-16}" --crop "${CROP:-256}" --lr "$2" \
     --checkpoint-every 500 --hardware "$hardware" 2>&1 | tee -a "$OUT/train.log"
-  [ -f "$OUT/model.nmcm" ] && start=(--resume "$OUT/model.nmcm")
-done
+}
+seconds=${TRAIN_SECONDS:-330}
+lr=${IMAGE_LR:-5e-4}
+train_image $((seconds - seconds / 5)) "$lr"
+train_image $((seconds / 5)) "$(python3 -c "print($lr / 10)")"
 if [ -f gpu/audio.nmcm ] && ls gpu/audio/*.wav >/dev/null 2>&1; then
   cp gpu/audio.nmcm "$OUT/audio.nmcm"
   [ -f gpu/audio.nmcm.optim.bin ] && cp gpu/audio.nmcm.optim.bin "$OUT/audio.nmcm.optim.bin"
