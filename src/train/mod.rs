@@ -258,30 +258,32 @@ fn train<B: AutodiffBackend, M: CodecModel<B> + AutodiffModule<B>>(
     let wall_before = record.wall_time_s;
     let mut stats = StepStats::default();
     let log_every = 10u64;
-    let mut pending: Vec<(Tensor<B, 1>, Tensor<B, 1>, Tensor<B, 1>)> = Vec::new();
+    let mut pending: Vec<Pending<B>> = Vec::new();
+    let mut balance = LossBalance::default();
     // The last tenth of the schedule, counted from step 0, runs at a tenth of the learning rate.
     let decay_from = config.steps - config.steps / 10;
 
     for step in start_step..config.steps {
         let x = task.sample(&mut rng, config.batch, device);
         // Variable-rate models train their rate points: one at random per step.
-        let (quality, lambda) = if model.variable_rate() {
+        let (level, lambda) = if model.variable_rate() {
             let level = config.qualities.sample(&mut rng);
-            ((level + 1) as f32, task.lambdas()[level])
+            (Some(level), task.lambdas()[level])
         } else {
-            (0.0, config.lambda)
+            (None, config.lambda)
         };
-        let out = model.forward_train(x.clone(), quality);
+        let out = model.forward_train(x.clone(), level.map_or(0.0, |l| (l + 1) as f32));
         let [loss, rate, distortion] = task.loss(x, out, lambda);
-        let total = loss.clone() + model.aux_loss();
+        let weight = level.map_or(1.0, |l| balance.weight(l));
+        let total = loss.clone().mul_scalar(weight) + model.aux_loss();
         let grads = GradientsParams::from_grads(total.backward(), &model);
         let lr = if step >= decay_from { config.learning_rate / 10.0 } else { config.learning_rate };
         model = optim.step(lr, model, grads);
-        pending.push((loss.detach(), rate.detach(), distortion.detach()));
+        pending.push(Pending { level, loss: loss.detach(), rate: rate.detach(), distortion: distortion.detach() });
 
         let done = step + 1;
         if done % log_every == 0 || done == config.steps {
-            stats = summarize(std::mem::take(&mut pending));
+            stats = summarize(std::mem::take(&mut pending), &mut balance);
             if !stats.loss.is_finite() {
                 bar.abandon();
                 let checkpoint = match (record.steps > start_step, &config.resume) {
@@ -341,15 +343,58 @@ fn train<B: AutodiffBackend, M: CodecModel<B> + AutodiffModule<B>>(
     Ok(stats)
 }
 
-fn summarize<B: AutodiffBackend>(pending: Vec<(Tensor<B, 1>, Tensor<B, 1>, Tensor<B, 1>)>) -> StepStats {
+/// One step's losses, read back from the device only when logged.
+struct Pending<B: AutodiffBackend> {
+    /// The rate point trained (variable-rate models).
+    level: Option<usize>,
+    loss: Tensor<B, 1>,
+    rate: Tensor<B, 1>,
+    distortion: Tensor<B, 1>,
+}
+
+/// Averages the logged steps' losses and feeds each rate point's loss to `balance`.
+fn summarize<B: AutodiffBackend>(pending: Vec<Pending<B>>, balance: &mut LossBalance) -> StepStats {
     let n = pending.len().max(1) as f64;
     let mut s = StepStats::default();
-    for (loss, rate, distortion) in pending {
-        s.loss += loss.into_scalar().elem::<f64>() / n;
-        s.rate += rate.into_scalar().elem::<f64>() / n;
-        s.distortion += distortion.into_scalar().elem::<f64>() / n;
+    for p in pending {
+        let loss = p.loss.into_scalar().elem::<f64>();
+        if let Some(level) = p.level {
+            balance.observe(level, loss);
+        }
+        s.loss += loss / n;
+        s.rate += p.rate.into_scalar().elem::<f64>() / n;
+        s.distortion += p.distortion.into_scalar().elem::<f64>() / n;
     }
     s
+}
+
+/// Weighs a variable-rate model's rate points so that each step's loss has about the same size.
+///
+/// The loss λ·D + R of the highest rate point is tens of times that of the lowest, so its
+/// gradients would dominate Adam's second moments and the shared transforms would follow the
+/// high rates. Each rate point's loss is scaled by the geometric mean of all points' typical
+/// losses over its own (a running mean of its logged losses); points not yet seen weigh 1.
+#[derive(Default)]
+struct LossBalance {
+    typical: [Option<f64>; LEVELS],
+}
+
+impl LossBalance {
+    /// How much of a running mean each new loss replaces.
+    const UPDATE: f64 = 0.01;
+
+    fn observe(&mut self, level: usize, loss: f64) {
+        if loss.is_finite() && loss > 0.0 {
+            let t = &mut self.typical[level];
+            *t = Some(t.map_or(loss, |t| t + Self::UPDATE * (loss - t)));
+        }
+    }
+
+    fn weight(&self, level: usize) -> f64 {
+        let Some(own) = self.typical[level] else { return 1.0 };
+        let seen: Vec<f64> = self.typical.iter().flatten().map(|t| t.ln()).collect();
+        (seen.iter().sum::<f64>() / seen.len() as f64).exp() / own
+    }
 }
 
 /// The one progress-bar style of long jobs (training, video fitting).
@@ -398,4 +443,33 @@ fn save_model<B: AutodiffBackend, M: CodecModel<B> + AutodiffModule<B>, O: Optim
         .map_err(|e| Error::Model(format!("{}: cannot save optimizer state: {e}", partial.display())))?;
     std::fs::rename(&partial, &optim_out).map_err(|e| Error::io(&optim_out, e))?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LossBalance;
+
+    #[test]
+    fn balance_evens_out_the_rate_points_losses() {
+        let mut balance = LossBalance::default();
+        assert_eq!(balance.weight(0), 1.0);
+        balance.observe(0, 0.1);
+        balance.observe(7, 6.4);
+        // Geometric mean 0.8: the low point's loss counts 8×, the high point's 1/8.
+        assert!((balance.weight(0) - 8.0).abs() < 1e-9);
+        assert!((balance.weight(7) - 0.125).abs() < 1e-9);
+        assert!((balance.weight(0) * 0.1 - balance.weight(7) * 6.4).abs() < 1e-9);
+        assert_eq!(balance.weight(3), 1.0, "an unseen point weighs 1");
+    }
+
+    #[test]
+    fn balance_follows_a_running_mean_and_ignores_bad_losses() {
+        let mut balance = LossBalance::default();
+        balance.observe(2, 1.0);
+        balance.observe(2, f64::NAN);
+        balance.observe(2, 0.0);
+        assert_eq!(balance.typical[2], Some(1.0));
+        balance.observe(2, 2.0);
+        assert!((balance.typical[2].unwrap() - (1.0 + LossBalance::UPDATE)).abs() < 1e-12);
+    }
 }
