@@ -163,8 +163,9 @@ fn refined_latents_code_better_and_deterministically() {
     let refined = EncodeOptions { refine: 15, ..plain.clone() };
     let (_, before) = cost(&plain);
     let (bytes, after) = cost(&refined);
-    // Measured with the default model `e206d040…`: 2.2416 → 2.2149 (−1.2%; the earlier
-    // defaults `f9b52560…`: 2.2429 → 2.2101, `408ed1b2…`: 2.2363 → 2.1784).
+    // Measured with the default model `31a43844…`: 2.2426 → 2.2171 (−1.1%; the earlier
+    // defaults `e206d040…`: 2.2416 → 2.2149, `f9b52560…`: 2.2429 → 2.2101, `408ed1b2…`:
+    // 2.2363 → 2.1784).
     assert!(after < before * 0.99, "refinement lowers the coded cost: {before:.4} → {after:.4}");
     assert_eq!(cost(&refined).0, bytes, "refined encodes are deterministic");
 
