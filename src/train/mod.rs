@@ -392,8 +392,8 @@ impl LossBalance {
 
     fn weight(&self, level: usize) -> f64 {
         let Some(own) = self.typical[level] else { return 1.0 };
-        let seen: Vec<f64> = self.typical.iter().flatten().map(|t| t.ln()).collect();
-        (seen.iter().sum::<f64>() / seen.len() as f64).exp() / own
+        let (log_sum, seen) = self.typical.iter().flatten().fold((0.0, 0.0), |(s, n), t| (s + t.ln(), n + 1.0));
+        (log_sum / seen).exp() / own
     }
 }
 
