@@ -132,47 +132,75 @@ pub fn print_bd_table(measures: [&str; 2], rows: impl IntoIterator<Item = (Strin
     }
 }
 
-/// A BD-rate for tables: `+12.3%`, or `n/a` where [`bd_rate`] has none (fewer than 4 points
-/// or no overlap).
+/// A BD-rate for tables: `+12.3%`, or `n/a` where [`bd_rate`] has none.
 pub fn show_bd(v: Option<f64>) -> String {
     v.map_or("n/a".into(), |v| format!("{v:+.1}%"))
 }
 
 /// Bjøntegaard delta rate of `test` against `anchor` in percent (negative: `test` needs fewer
-/// bits for the same PSNR): cubic fits of log-rate over PSNR (VCEG-M33), integrated over the
-/// PSNR range both curves cover. `None` if either curve has fewer than 4 points or they do not
-/// overlap.
+/// bits for the same quality): cubic fits of log-rate over quality (VCEG-M33), integrated over
+/// the quality range both curves cover. Only a curve's rising points enter its fit: a point
+/// that does not beat every lower-rate point's quality is dropped. `None` if either curve has
+/// fewer than 4 rising points, the curves do not overlap, or a fit falls anywhere in that range
+/// (a saturating curve, which a cubic cannot follow: its integral would be meaningless).
 pub fn bd_rate(anchor: &RdCurve, test: &RdCurve) -> Option<f64> {
-    if anchor.points.len() < 4 || test.points.len() < 4 {
-        return None;
-    }
-    let fit = |c: &RdCurve| polyfit3(&c.points.iter().map(|p| (p.psnr, p.bpp.ln())).collect::<Vec<_>>());
-    let (pa, pt) = (fit(anchor)?, fit(test)?);
-    let range = |c: &RdCurve| {
-        let lo = c.points.iter().map(|p| p.psnr).fold(f64::INFINITY, f64::min);
-        let hi = c.points.iter().map(|p| p.psnr).fold(f64::NEG_INFINITY, f64::max);
-        (lo, hi)
-    };
-    let ((a_lo, a_hi), (t_lo, t_hi)) = (range(anchor), range(test));
-    let (lo, hi) = (a_lo.max(t_lo), a_hi.min(t_hi));
+    let (a, t) = (LogRateFit::new(anchor)?, LogRateFit::new(test)?);
+    let (lo, hi) = (a.lo.max(t.lo), a.hi.min(t.hi));
     if hi <= lo {
         return None;
     }
-    let integral = |p: &[f64; 4]| {
-        let prim = |x: f64| p[0] * x + p[1] * x * x / 2.0 + p[2] * x.powi(3) / 3.0 + p[3] * x.powi(4) / 4.0;
-        prim(hi) - prim(lo)
-    };
-    let mean_diff = (integral(&pt) - integral(&pa)) / (hi - lo);
-    Some((mean_diff.exp() - 1.0) * 100.0)
+    Some(((t.mean(lo, hi)? - a.mean(lo, hi)?).exp() - 1.0) * 100.0)
 }
 
-/// Least-squares cubic `y = c0 + c1 x + c2 x² + c3 x³` (normal equations, Gaussian elimination).
+/// A cubic least-squares fit of log-rate over quality, in quality centred and scaled to about
+/// [−1, 1] (so that qualities spanning 0.1, like a mel distance, fit as well as PSNRs).
+struct LogRateFit {
+    /// Coefficients of `u⁰ … u³`, `u = (quality − centre) / scale`.
+    coefficients: [f64; 4],
+    centre: f64,
+    scale: f64,
+    /// The quality range of the fitted points.
+    lo: f64,
+    hi: f64,
+}
+
+impl LogRateFit {
+    fn new(curve: &RdCurve) -> Option<Self> {
+        let mut rising: Vec<&RdPoint> = Vec::new();
+        for p in &curve.points {
+            if rising.last().is_none_or(|last| p.psnr > last.psnr) {
+                rising.push(p);
+            }
+        }
+        if rising.len() < 4 {
+            return None;
+        }
+        let (lo, hi) = (rising[0].psnr, rising[rising.len() - 1].psnr);
+        let (centre, scale) = ((lo + hi) / 2.0, (hi - lo) / 2.0);
+        let coefficients = polyfit3(&rising.iter().map(|p| ((p.psnr - centre) / scale, p.bpp.ln())).collect::<Vec<_>>())?;
+        Some(Self { coefficients, centre, scale, lo, hi })
+    }
+
+    /// Mean fitted log-rate over qualities `lo..hi`; `None` where the fit falls in that range.
+    fn mean(&self, lo: f64, hi: f64) -> Option<f64> {
+        let [c0, c1, c2, c3] = self.coefficients;
+        let (u0, u1) = ((lo - self.centre) / self.scale, (hi - self.centre) / self.scale);
+        // The slope c1 + 2 c2 u + 3 c3 u² is smallest at an end or at its vertex.
+        let slope = |u: f64| c1 + 2.0 * c2 * u + 3.0 * c3 * u * u;
+        let vertex = if c3 != 0.0 { -c2 / (3.0 * c3) } else { u0 };
+        if slope(u0) < 0.0 || slope(u1) < 0.0 || (u0 < vertex && vertex < u1 && slope(vertex) < 0.0) {
+            return None;
+        }
+        let primitive = |u: f64| c0 * u + c1 * u * u / 2.0 + c2 * u.powi(3) / 3.0 + c3 * u.powi(4) / 4.0;
+        Some((primitive(u1) - primitive(u0)) / (u1 - u0))
+    }
+}
+
+/// Least-squares cubic `y = c0 + c1 x + c2 x² + c3 x³` (normal equations, Gaussian elimination);
+/// `None` if the points do not determine one.
 fn polyfit3(points: &[(f64, f64)]) -> Option<[f64; 4]> {
-    // Centre x for conditioning, then expand back.
-    let mean = points.iter().map(|p| p.0).sum::<f64>() / points.len() as f64;
     let mut a = [[0.0f64; 5]; 4];
     for &(x, y) in points {
-        let x = x - mean;
         let pows = [1.0, x, x * x, x * x * x];
         for r in 0..4 {
             for c in 0..4 {
@@ -196,15 +224,7 @@ fn polyfit3(points: &[(f64, f64)]) -> Option<[f64; 4]> {
             }
         }
     }
-    let c: Vec<f64> = (0..4).map(|i| a[i][4] / a[i][i]).collect();
-    // y = Σ c_k (x − m)^k expanded in powers of x.
-    let m = mean;
-    Some([
-        c[0] - c[1] * m + c[2] * m * m - c[3] * m.powi(3),
-        c[1] - 2.0 * c[2] * m + 3.0 * c[3] * m * m,
-        c[2] - 3.0 * c[3] * m,
-        c[3],
-    ])
+    Some(std::array::from_fn(|i| a[i][4] / a[i][i]))
 }
 
 #[cfg(test)]
@@ -222,6 +242,29 @@ mod tests {
         assert!((bd_rate(&a, &half).unwrap() + 50.0).abs() < 1e-6);
         assert!(bd_rate(&a, &a).unwrap().abs() < 1e-9);
         assert!(bd_rate(&a, &curve(&[(0.1, 27.0), (0.2, 29.0), (0.4, 31.0)])).is_none());
+    }
+
+    /// Points that do not raise the quality are off the curve; a quality spanning only 0.1
+    /// (a distance) fits as well as PSNR in dB.
+    #[test]
+    fn bd_rate_ignores_falling_points_and_the_quality_scale() {
+        let a = curve(&[(0.1, 27.0), (0.2, 29.5), (0.4, 32.0), (0.8, 34.8), (1.6, 37.5)]);
+        let b = curve(&[(0.09, 27.1), (0.18, 29.5), (0.36, 32.1), (0.72, 34.8), (1.45, 37.5)]);
+        let expected = bd_rate(&a, &b).unwrap();
+        assert!((-15.0..-5.0).contains(&expected), "{expected}");
+        let falling = curve(&[(0.09, 27.1), (0.18, 29.5), (0.36, 32.1), (0.72, 34.8), (1.45, 37.5), (3.0, 37.4), (2.0, 37.0)]);
+        assert!((bd_rate(&a, &falling).unwrap() - expected).abs() < 1e-9);
+        let tiny = |c: &RdCurve| RdCurve::new("t", c.points.iter().map(|p| RdPoint { psnr: -0.5 + p.psnr / 300.0, ..*p }).collect());
+        assert!((bd_rate(&tiny(&a), &tiny(&b)).unwrap() - expected).abs() < 1e-6);
+    }
+
+    /// Saturating curves (an audio model's SI-SDR: 5.22 dB at 12 kbps, 5.26 at 22) have no
+    /// BD-rate; before, their cubic fits' integrals gave +2·10⁶⁷%.
+    #[test]
+    fn bd_rate_of_saturating_curves_is_none() {
+        let test = curve(&[(1.790, 0.05), (6.279, 4.88), (12.005, 5.22), (22.285, 5.26)]);
+        let anchor = curve(&[(2.560, 0.78), (6.839, 4.66), (9.065, 4.86), (12.070, 4.94), (24.902, 4.87)]);
+        assert_eq!(bd_rate(&anchor, &test), None);
     }
 
     #[test]
