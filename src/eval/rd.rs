@@ -158,13 +158,11 @@ pub fn bd_rate(anchor: &RdCurve, test: &RdCurve) -> Option<f64> {
 /// anchors miss theirs by at most 0.072; audio models' curves, which flatten out, by 0.14–0.42.
 pub const FIT_TOLERANCE: f64 = 0.1;
 
-/// A cubic least-squares fit of log-rate over quality, in quality centred and scaled to about
-/// [−1, 1] (so that qualities spanning 0.1, like a mel distance, fit as well as PSNRs).
+/// A cubic least-squares fit of log-rate over quality, with the fitted points' quality range
+/// mapped to [−1, 1] (so that qualities spanning 0.1, like a mel distance, fit as well as PSNRs).
 struct LogRateFit {
-    /// Coefficients of `u⁰ … u³`, `u = (quality − centre) / scale`.
+    /// Coefficients of `u⁰ … u³`, `u` = [`Self::u`] of the quality.
     coefficients: [f64; 4],
-    centre: f64,
-    scale: f64,
     /// The quality range of the fitted points.
     lo: f64,
     hi: f64,
@@ -181,21 +179,25 @@ impl LogRateFit {
         if rising.len() < 4 {
             return None;
         }
-        let (lo, hi) = (rising[0].psnr, rising[rising.len() - 1].psnr);
-        let (centre, scale) = ((lo + hi) / 2.0, (hi - lo) / 2.0);
-        let points: Vec<(f64, f64)> = rising.iter().map(|p| ((p.psnr - centre) / scale, p.bpp.ln())).collect();
-        let coefficients = polyfit3(&points)?;
-        let value = |u: f64| coefficients.iter().rev().fold(0.0, |acc, c| acc * u + c);
+        let mut fit = Self { coefficients: [0.0; 4], lo: rising[0].psnr, hi: rising[rising.len() - 1].psnr };
+        let points: Vec<(f64, f64)> = rising.iter().map(|p| (fit.u(p.psnr), p.bpp.ln())).collect();
+        fit.coefficients = polyfit3(&points)?;
+        let value = |u: f64| fit.coefficients.iter().rev().fold(0.0, |acc, c| acc * u + c);
         if points.iter().any(|&(u, y)| (value(u) - y).abs() > FIT_TOLERANCE) {
             return None;
         }
-        Some(Self { coefficients, centre, scale, lo, hi })
+        Some(fit)
+    }
+
+    /// Quality mapped from the fitted range `lo..hi` to `−1..1`.
+    fn u(&self, quality: f64) -> f64 {
+        (2.0 * quality - self.lo - self.hi) / (self.hi - self.lo)
     }
 
     /// Mean fitted log-rate over qualities `lo..hi`; `None` where the fit falls in that range.
     fn mean(&self, lo: f64, hi: f64) -> Option<f64> {
         let [c0, c1, c2, c3] = self.coefficients;
-        let (u0, u1) = ((lo - self.centre) / self.scale, (hi - self.centre) / self.scale);
+        let (u0, u1) = (self.u(lo), self.u(hi));
         // The slope c1 + 2 c2 u + 3 c3 u² is smallest at an end or at its vertex.
         let slope = |u: f64| c1 + 2.0 * c2 * u + 3.0 * c3 * u * u;
         let vertex = if c3 != 0.0 { -c2 / (3.0 * c3) } else { u0 };
