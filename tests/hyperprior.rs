@@ -84,6 +84,9 @@ fn resumed_training_widens_the_latent() {
     let mut config = common::quick_train_config(&out, Architecture::ImageHyperprior(HyperpriorConfig::new(8, 12)), 124);
     config.resume = Some(out.clone());
     config.grow_m = Some(16);
+    // A zero learning rate leaves the change to the widening alone: 4 steps of the tiny model,
+    // which is not bit-reproducible while other tests train beside it, once cost 1.1 dB.
+    config.learning_rate = 0.0;
     train_image::<Autodiff<Cpu>>(&config, &Default::default()).unwrap();
     let file = ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(file.meta.architecture, Architecture::ImageHyperprior(HyperpriorConfig::new(8, 16)));
@@ -94,7 +97,7 @@ fn resumed_training_widens_the_latent() {
     let image = common::sample();
     let psnr = |model: &Arc<Model>| nmc::eval::psnr(image.pixels(), common::roundtrip(&image, model).1.pixels());
     let (before, after) = (psnr(&Arc::new(Model::from_bytes(trained()).unwrap())), psnr(&model));
-    assert!(after > before - 1.0, "widening and 4 steps moved the reconstruction from {before:.2} to {after:.2} dB");
+    assert!(after > before - 1.0, "widening moved the reconstruction from {before:.2} to {after:.2} dB");
 
     config.grow_m = Some(8);
     config.steps = 126;
