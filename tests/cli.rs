@@ -163,6 +163,33 @@ fn missing_input_is_named() {
     assert!(stderr(&out).contains("nope.png"), "{}", stderr(&out));
 }
 
+/// `--seed` decides everything a training run draws (weights, crops, rate points, noise): the
+/// same seed trains the same weights, from scratch and resumed; another seed other weights.
+#[test]
+fn training_repeats_with_its_seed() {
+    let f = Fixture::new();
+    let samples = sample().parent().unwrap().to_string_lossy().into_owned();
+    let train = |out: &str, seed: &str, steps: &str, resume: Option<&str>| {
+        let mut args = vec!["train", "image", "--arch", "hyperprior", "--n", "8", "--m", "12", "--data", &samples, "--crop", "64"];
+        args.extend(["--batch", "1", "--lr", "1e-2", "--steps", steps, "--seed", seed, "--quiet"]);
+        let (out, resume) = (f.s(out), resume.map(|r| f.s(r)));
+        args.extend(["--out", &out]);
+        if let Some(resume) = &resume {
+            args.extend(["--resume", resume]);
+        }
+        let run = nmc(&args);
+        assert!(run.status.success(), "{}", stderr(&run));
+        nmc::codec::ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap().tensors
+    };
+    let a = train("a.nmcm", "7", "3", None);
+    // (assert! rather than assert_eq!: the weights are too many to print)
+    assert!(train("b.nmcm", "7", "3", None) == a, "the same seed trains the same weights");
+    assert!(train("c.nmcm", "8", "3", None) != a, "another seed trains other weights");
+    let resumed = train("a6.nmcm", "7", "6", Some("a.nmcm"));
+    assert!(train("b6.nmcm", "7", "6", Some("b.nmcm")) == resumed, "resumed runs repeat too");
+    assert!(resumed != a);
+}
+
 #[test]
 fn bad_rate_points_are_refused() {
     let f = Fixture::new();

@@ -18,7 +18,7 @@ use crate::media::Audio;
 use crate::nn::{load_tensors, number_params, save_tensors, TrainOutput};
 use crate::{Error, Result};
 
-use super::{checked_lambdas, read_resumed, retarget_description, train, Change, Resumed, StepStats, Task, TrainConfig};
+use super::{checked_lambdas, retarget_description, start_run, train, Change, Resumed, StepStats, Task, TrainConfig};
 
 /// Weight of the waveform L1 term in the audio distortion.
 const WAVEFORM_WEIGHT: f64 = 0.1;
@@ -29,7 +29,7 @@ pub fn train_audio<B: AutodiffBackend>(config: &TrainConfig, device: &B::Device)
     if config.crop == 0 || !config.crop.is_multiple_of(block) {
         return Err(Error::InvalidArgument(format!("the segment length must be a positive multiple of {block} samples")));
     }
-    let resumed = match read_resumed(config)? {
+    let resumed = match start_run::<B>(config, device)? {
         Some(resumed) if config.grow_res.is_some() || config.retarget.is_some() => {
             let path = config.resume.as_deref().unwrap_or(&config.out);
             Some(reshape::<B>(resumed, config.grow_res, config.retarget, device).map_err(|e| e.in_file(path))?)

@@ -12,11 +12,11 @@ use crate::latent::gain::{IMAGE_LAMBDAS, LEVELS};
 use crate::nn::{load_tensors, save_tensors, TrainOutput};
 use crate::{Error, Result};
 
-use super::{checked_lambdas, read_resumed, retarget_description, train, Change, ImageSet, Resumed, StepStats, Task, TrainConfig};
+use super::{checked_lambdas, retarget_description, start_run, train, Change, ImageSet, Resumed, StepStats, Task, TrainConfig};
 
 /// Trains (or resumes training) an image model on backend `B`.
 pub fn train_image<B: AutodiffBackend>(config: &TrainConfig, device: &B::Device) -> Result<StepStats> {
-    let resumed = match read_resumed(config)? {
+    let resumed = match start_run::<B>(config, device)? {
         Some(resumed) if config.grow_m.is_some() || config.retarget.is_some() => {
             let path = config.resume.as_deref().unwrap_or(&config.out);
             Some(reshape::<B>(resumed, config.grow_m, config.retarget, device).map_err(|e| e.in_file(path))?)

@@ -19,7 +19,7 @@ use burn::module::{AutodiffModule, ParamId};
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::record::{BinFileRecorder, FullPrecisionSettings, Recorder};
-use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
@@ -67,7 +67,7 @@ pub struct TrainConfig {
     pub learning_rate: f64,
     /// Write a checkpoint every this many steps.
     pub checkpoint_every: u64,
-    /// Random seed.
+    /// Random seed of everything the run draws (on burn `flex` a run repeats exactly).
     pub seed: u64,
     /// Hardware description recorded in the model.
     pub hardware: String,
@@ -174,15 +174,25 @@ struct Change {
     renumber: Vec<Option<u64>>,
 }
 
-/// Reads the model file to resume from, if any.
-fn read_resumed(config: &TrainConfig) -> Result<Option<Resumed>> {
-    match &config.resume {
+/// Starts a run: reads the model file to resume from, if any, and seeds the backend's random
+/// numbers (new weights, widened channels, the training noise) as [`train`] seeds its crops and
+/// rate points, from `--seed` and the steps already trained, so that a run on a deterministic
+/// backend (burn `flex`) repeats exactly.
+fn start_run<B: Backend>(config: &TrainConfig, device: &B::Device) -> Result<Option<Resumed>> {
+    let resumed = match &config.resume {
         Some(path) => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-            Ok(Some(Resumed { file: ModelFile::parse(&bytes).map_err(|e| e.in_file(path))?, change: None }))
+            Some(Resumed { file: ModelFile::parse(&bytes).map_err(|e| e.in_file(path))?, change: None })
         }
-        None => Ok(None),
-    }
+        None => None,
+    };
+    B::seed(device, run_seed(config, resumed.as_ref().map_or(0, |r| r.file.meta.training.steps)));
+    Ok(resumed)
+}
+
+/// The seed of a run that starts after `steps` trained steps.
+fn run_seed(config: &TrainConfig, steps: u64) -> u64 {
+    config.seed ^ steps
 }
 
 /// The trade-offs of a variable-rate architecture's qualities 1 to 8 (`fixed` for a model of one
@@ -251,7 +261,7 @@ fn train<B: AutodiffBackend, M: CodecModel<B> + AutodiffModule<B>>(
         eprintln!("{}", change.description);
     }
 
-    let mut rng = StdRng::seed_from_u64(config.seed ^ record.steps);
+    let mut rng = StdRng::seed_from_u64(run_seed(config, record.steps));
     let start_step = record.steps;
     let bar = progress_bar(config, start_step);
     let started = Instant::now();
