@@ -244,6 +244,10 @@ fn corrupted_nmc_is_refused_without_output() {
     assert!(!f.path("bad.png").exists());
     let info = nmc(&["info", &f.s("bad.nmc")]);
     assert!(!info.status.success());
+    // A model file given in place of an .nmc file is named as such.
+    let out = nmc(&["decode", &f.s("tiny.nmcm"), "-o", &f.s("bad.png")]);
+    assert!(stderr(&out).contains("tiny.nmcm: invalid argument: this is a model file"), "{}", stderr(&out));
+    assert!(!f.path("bad.png").exists());
 }
 
 #[test]
