@@ -63,8 +63,8 @@ pub struct CommonArgs {
     /// Checkpoint interval in steps.
     #[arg(long, default_value_t = 500)]
     checkpoint_every: u64,
-    /// Random seed of the weights, crops, rate points and noise: on `cpu` the same seed repeats
-    /// a run exactly.
+    /// Random seed of the weights, crops, rate points and noise: on `cpu` and `libtorch` the same
+    /// seed repeats a run exactly.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Device: `cpu` (burn flex), `cuda` in builds with the `cuda` feature, `libtorch` or

@@ -67,7 +67,7 @@ pub struct TrainConfig {
     pub learning_rate: f64,
     /// Write a checkpoint every this many steps.
     pub checkpoint_every: u64,
-    /// Random seed of everything the run draws (on burn `flex` a run repeats exactly).
+    /// Random seed of everything the run draws (on the CPU, burn `flex` or LibTorch, a run repeats exactly).
     pub seed: u64,
     /// Hardware description recorded in the model.
     pub hardware: String,
@@ -177,7 +177,7 @@ struct Change {
 /// Starts a run: reads the model file to resume from, if any, and seeds the backend's random
 /// numbers (new weights, widened channels, the training noise) as [`train`] seeds its crops and
 /// rate points, from `--seed` and the steps already trained, so that a run on a deterministic
-/// backend (burn `flex`) repeats exactly.
+/// backend (burn `flex`, LibTorch on the CPU) repeats exactly.
 fn start_run<B: Backend>(config: &TrainConfig, device: &B::Device) -> Result<Option<Resumed>> {
     let resumed = match &config.resume {
         Some(path) => {
