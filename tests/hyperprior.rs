@@ -152,7 +152,7 @@ fn resumed_training_moves_the_rate_points() {
     };
     let moved = std::fs::read(&out).unwrap();
     // Only quality 1 moved. (Whether its extrapolated gains code smaller depends on the tiny
-    // model: some seeds' code larger, e.g. 1138 → 1186 bytes.)
+    // model: with some seeds they code larger, e.g. 1138 → 1186 bytes.)
     for quality in [2.0, 5.0, 8.0] {
         assert_eq!(size(&moved, quality), size(trained(), quality), "quality {quality}");
     }
