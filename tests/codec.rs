@@ -59,6 +59,10 @@ fn unknown_model_is_a_typed_error() {
     let other = Arc::new(Model::from_bytes(&common::tiny_model_bytes(8)).unwrap());
     let err = decode_with(&bytes, &DecodeOptions { models: vec![other] }).unwrap_err();
     assert!(matches!(err, Error::ModelNotFound(_)), "{err}");
+    // A model file given in place of an .nmc file is named as one, by decode and inspect alike.
+    for err in [nmc::decode(&common::tiny_model_bytes(8)).unwrap_err(), inspect(&common::tiny_model_bytes(8)).unwrap_err()] {
+        assert!(matches!(&err, Error::InvalidArgument(m) if m.contains("model file")), "{err}");
+    }
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 use crate::container::MediaKind;
-use crate::{DecodeOptions, Device, EncodeOptions, Error, Media, Model, Result};
+use crate::{DecodeOptions, Device, EncodeOptions, Media, Model, Result};
 
 /// nmc — a learned media codec.
 #[derive(Parser, Debug)]
@@ -135,9 +135,6 @@ pub fn run(cli: Cli) -> Result<()> {
             io::check_output(&output, force)?;
             let models = model.map(|p| Model::load(&p).map(Arc::new)).transpose()?.into_iter().collect();
             let bytes = io::read_input(&input)?;
-            if crate::codec::ModelFile::is_model_file(&bytes) {
-                return Err(Error::InvalidArgument("this is a model file, not an .nmc file: give it to `--model`".into()).in_file(&input));
-            }
             let options = DecodeOptions { models };
             if crate::inspect(&bytes).is_ok_and(|info| info.header.params.kind() == MediaKind::Audio) {
                 return io::write_wav(&output, force, |out| crate::audio::decode_to_wav(&bytes, &options, rate, out).map_err(|e| e.in_file(&input)));

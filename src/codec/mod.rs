@@ -144,9 +144,19 @@ pub fn decode_with(bytes: &[u8], options: &DecodeOptions) -> Result<Media> {
     model.codec().decode(&container.header, &container.chunks)
 }
 
+/// [`Container::parse`], naming a model file given in place of an `.nmc` file as such.
+fn parse_container(bytes: &[u8]) -> Result<Container> {
+    Container::parse(bytes).map_err(|e| match e {
+        Error::BadMagic if ModelFile::is_model_file(bytes) => {
+            Error::InvalidArgument("this is a model file, not an .nmc file: give it as the model (`--model`)".into())
+        }
+        e => e,
+    })
+}
+
 /// Parses a file and finds its model among `options.models` and the embedded ones.
 pub(crate) fn parse_with_model(bytes: &[u8], options: &DecodeOptions) -> Result<(Container, Arc<Model>)> {
-    let container = Container::parse(bytes)?;
+    let container = parse_container(bytes)?;
     let header = &container.header;
     let model = match options.models.iter().find(|m| m.id() == header.model) {
         Some(model) => model.clone(),
@@ -190,7 +200,7 @@ pub struct ChunkInfo {
 
 /// Parses and validates a file's structure without decoding its media.
 pub fn inspect(bytes: &[u8]) -> Result<Info> {
-    let container = Container::parse(bytes)?;
+    let container = parse_container(bytes)?;
     let bits = bytes.len() as f64 * 8.0;
     let (bits_per_pixel, kbps) = match container.header.params {
         MediaParams::Image(p) => (Some(bits / (p.width as f64 * p.height as f64)), None),
