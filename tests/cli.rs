@@ -168,18 +168,13 @@ fn missing_input_is_named() {
 #[test]
 fn training_repeats_with_its_seed() {
     let f = Fixture::new();
-    let samples = sample().parent().unwrap().to_string_lossy().into_owned();
     let train = |out: &str, seed: &str, steps: &str, resume: Option<&str>| {
-        let mut args = vec!["train", "image", "--arch", "hyperprior", "--n", "8", "--m", "12", "--data", &samples, "--crop", "64"];
-        args.extend(["--batch", "1", "--lr", "1e-2", "--steps", steps, "--seed", seed, "--quiet"]);
-        let (out, resume) = (f.s(out), resume.map(|r| f.s(r)));
-        args.extend(["--out", &out]);
+        let resume = resume.map(|r| f.s(r));
+        let mut args = vec!["--batch", "1", "--lr", "1e-2", "--steps", steps, "--seed", seed];
         if let Some(resume) = &resume {
             args.extend(["--resume", resume]);
         }
-        let run = nmc(&args);
-        assert!(run.status.success(), "{}", stderr(&run));
-        nmc::codec::ModelFile::parse(&std::fs::read(&out).unwrap()).unwrap().tensors
+        nmc::codec::ModelFile::parse(&common::train_tiny_hyperprior(&f.path(out), &args)).unwrap().tensors
     };
     let a = train("a.nmcm", "7", "3", None);
     // (assert! rather than assert_eq!: the weights are too many to print)

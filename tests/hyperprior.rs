@@ -22,26 +22,13 @@ fn untrained_model_round_trips_any_size() {
     }
 }
 
-/// A tiny hyperprior trained briefly on the samples (once for all tests of this file), by the
-/// `nmc` binary: in a process of its own, so that the backend's random numbers are its alone and
-/// the model is the same on every run (`--seed`).
+/// A tiny hyperprior trained briefly on the samples (once for all tests of this file), the same
+/// on every run.
 fn trained() -> &'static [u8] {
     static MODEL: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     MODEL.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("hp.nmcm");
-        let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
-        let run = std::process::Command::new(env!("CARGO_BIN_EXE_nmc"))
-            .args(["train", "image", "--arch", "hyperprior", "--n", "8", "--m", "12", "--crop", "64", "--batch", "2", "--lr", "2e-3"])
-            .args(["--steps", "120", "--checkpoint-every", "120", "--seed", "4", "--quiet"])
-            .arg("--data")
-            .arg(samples)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-        std::fs::read(&out).unwrap()
+        common::train_tiny_hyperprior(&dir.path().join("hp.nmcm"), &["--batch", "2", "--lr", "2e-3", "--steps", "120", "--checkpoint-every", "120", "--seed", "4"])
     })
 }
 

@@ -75,6 +75,24 @@ pub fn quick_train_config(out: &std::path::Path, architecture: Architecture, ste
     }
 }
 
+/// Trains a tiny hyperprior image model (N = 8, M = 12, 64×64 crops of `samples/`) with the
+/// `nmc` binary, in a process of its own (so that no other test draws from its backend's random
+/// generator), and returns the bytes of `out`. `args` gives the rest: steps, batch, seed, ….
+pub fn train_tiny_hyperprior(out: &std::path::Path, args: &[&str]) -> Vec<u8> {
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_nmc"))
+        .args(["train", "image", "--arch", "hyperprior", "--n", "8", "--m", "12", "--crop", "64", "--quiet"])
+        .args(args)
+        .arg("--data")
+        .arg(samples)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("run nmc");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    std::fs::read(out).expect("trained model")
+}
+
 /// Bytes of a small, untrained audio model.
 pub fn tiny_audio_bytes(seed: u64) -> Vec<u8> {
     use burn::tensor::backend::Backend;
